@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make book` and `make test`.
+# Both create/refresh a local virtual environment (.venv) from the pinned lock file first,
+# so a fresh clone needs only Python 3.11 and access to the package registry.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONHASHSEED ?= 0
+# Read-only inputs (published results, track tables) live beside the checkout.
+export CREME_SHARED_DATA ?= $(abspath ..)/shared/data
+PYTEST_ARGS ?=
+
+.PHONY: help env test test-fast book bench clean distclean
+
+help:
+	@echo "make test   - set up .venv if needed and run the whole test suite"
+	@echo "make book   - set up .venv if needed and build the Jupyter Book into _build/html"
+	@echo "make bench  - run the benchmarks (creme-nn side by side) and print the ratios"
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/python -m pip install --quiet -r requirements/lock.txt 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/python -m pip install --quiet --no-deps -e . 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/python -c "import creme_lib, tensorflow, numba, jupyter_book" 
+	touch $(STAMP)
+
+env: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
+
+book: $(STAMP)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/jupyter-book build -W -n --keep-going .
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps creme-nn==0.2.5 2>&1 | grep -v "is ignored: it is neither" || true
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf _build .pytest_cache .jupyter_cache
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,36 @@
+"""Where creme_lib finds data that is not part of the repository."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def shared_data_dir() -> Path:
+    """Directory of shared (large or third-party) data files.
+
+    Read from the environment variable ``CREME_SHARED_DATA``; by default
+    ``<repository>/../shared/data``, i.e. a ``shared/data`` folder next to the checkout.
+    The directory is not required to exist: callers that need a file in it raise
+    :class:`FileNotFoundError` naming the missing path.
+
+    Returns
+    -------
+    pathlib.Path
+        Absolute path (``~`` expanded).
+    """
+    env = os.environ.get("CREME_SHARED_DATA")
+    if env:
+        return Path(env).expanduser().resolve()
+    # creme_lib/paths.py -> parents[1] is the repository root.
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def published_results_dir() -> Path:
+    """The paper's published result tables (``summary_csvs``) in the shared data folder.
+
+    ``shared_data_dir() / "creme_paper_results" / "summary_csvs"``; it holds one folder
+    per model (``enformer/``, ``borzoi/``) and ``CRE_characterization/``, laid out like
+    a fresh pipeline run's ``results/`` folder.
+    """
+    return shared_data_dir() / "creme_paper_results" / "summary_csvs"

@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+
+from creme_lib.inference import Engine
+from creme_lib.models.base import CallableModel
+from creme_lib.perturb import Paste, SeqSpec, keep, move, shuffled, wild_type
+from toy_models import one_hot, random_tokens
+
+L = 2048
+
+
+def _counting_model(seq_length=L):
+    """Output = (#A, #C, #G, #T) per sequence as 4 tracks in one bin; records batch sizes."""
+    calls = []
+
+    def fn(x):
+        calls.append(len(x))
+        return x.sum(axis=1)[:, None, :]
+
+    return CallableModel(fn, seq_length, n_bins=1, track_names=list("ACGT")), calls
+
+
+def _specs(name="g"):
+    bgs = [SeqSpec(name, ("bg", k), (keep(900, 1100),)) for k in range(4)]
+    return [wild_type(name), *bgs, *(b.with_edits(keep(100, 300)) for b in bgs),
+            *(SeqSpec(name, None, (shuffled(500, 700, ("t", k)),)) for k in range(3))]
+
+
+def test_results_do_not_depend_on_batch_size_or_order():
+    x = one_hot(random_tokens(L, 1))
+    outs = []
+    for bs in (1, 3, 16):
+        model, _ = _counting_model()
+        eng = Engine(model, batch_size=bs, seed=5, progress=False)
+        eng.register("g", x)
+        specs = _specs()
+        outs.append(eng.predict(specs))
+        # asking again in reverse order returns the same rows, without new model calls
+        before = eng.stats.predicted
+        np.testing.assert_array_equal(eng.predict(specs[::-1])[::-1], outs[-1])
+        assert eng.stats.predicted == before
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(outs[0], outs[2])
+
+
+def test_duplicates_are_predicted_once_and_batches_are_bounded():
+    model, calls = _counting_model()
+    eng = Engine(model, batch_size=4, seed=0, progress=False)
+    eng.register("g", one_hot(random_tokens(L, 2)))
+    specs = _specs() * 3
+    eng.predict(specs)
+    assert eng.stats.requested == len(specs)
+    assert eng.stats.predicted == len(set(specs)) == sum(calls)
+    assert max(calls) <= 4
+
+
+def test_build_semantics():
+    model, _ = _counting_model()
+    eng = Engine(model, seed=0, progress=False)
+    t = random_tokens(L, 3)
+    eng.register("g", one_hot(t))
+    other = random_tokens(L, 4)
+    eng.register("h", one_hot(other))
+    # WT is the registered sequence
+    np.testing.assert_array_equal(eng.build(wild_type("g")), t)
+    # a shuffled background keeps composition (dinucleotide shuffle) and the kept tile
+    bare = eng.build(SeqSpec("g", ("bg", 0)))
+    np.testing.assert_array_equal(np.bincount(bare, minlength=4), np.bincount(t, minlength=4))
+    assert (bare != t).mean() > 0.5
+    bg = eng.build(SeqSpec("g", ("bg", 0), (keep(100, 200),)))
+    np.testing.assert_array_equal(bg[100:200], t[100:200])
+    np.testing.assert_array_equal(np.delete(bg, np.s_[100:200]), np.delete(bare, np.s_[100:200]))
+    # move copies from another place; paste from another registered sequence
+    moved = eng.build(SeqSpec("g", None, (move(10, 60, 1000),)))
+    np.testing.assert_array_equal(moved[1000:1050], t[10:60])
+    swapped = eng.build(SeqSpec("g", None, (Paste(0, 50, "h"),)))
+    np.testing.assert_array_equal(swapped[:50], other[:50])
+    np.testing.assert_array_equal(swapped[50:], t[50:])
+    # an in-place shuffle keeps the segment's composition and the rest of the sequence
+    sh = eng.build(SeqSpec("g", None, (shuffled(500, 700, ("x", 0)),)))
+    np.testing.assert_array_equal(sh[:500], t[:500])
+    np.testing.assert_array_equal(np.sort(sh[500:700]), np.sort(t[500:700]))
+
+
+def test_same_spec_same_sequence_across_engines_and_seed_matters():
+    t = random_tokens(L, 5)
+    spec = SeqSpec("g", ("bg", 1))
+    seqs = []
+    for seed in (0, 0, 1):
+        model, _ = _counting_model()
+        eng = Engine(model, seed=seed, progress=False)
+        eng.register("g", one_hot(t))
+        seqs.append(eng.build(spec))
+    np.testing.assert_array_equal(seqs[0], seqs[1])
+    assert not np.array_equal(seqs[0], seqs[2])
+
+
+def test_errors():
+    model, _ = _counting_model()
+    eng = Engine(model, progress=False)
+    with pytest.raises(ValueError, match="1000 bp"):
+        eng.register("short", one_hot(random_tokens(1000, 0)))
+    eng.register("g", one_hot(random_tokens(L, 0)))
+    with pytest.raises(ValueError, match="already registered"):
+        eng.register("g", one_hot(random_tokens(L, 1)))
+    with pytest.raises(KeyError, match="nope"):
+        eng.predict([wild_type("nope")])
+    with pytest.raises(ValueError, match="runs past"):
+        eng.predict([SeqSpec("g", None, (move(0, 100, L - 50),))])
+    with pytest.raises(ValueError, match="empty"):
+        Paste(10, 10)
+    with pytest.raises(TypeError, match="CallableModel"):
+        Engine(lambda x: x)
+    with pytest.raises(ValueError, match="batch_size"):
+        Engine(model, batch_size=0)
+
+
+def test_model_output_shape_is_checked():
+    bad = CallableModel(lambda x: np.zeros((len(x), 3, 1)), L, n_bins=2)
+    eng = Engine(bad, progress=False)
+    eng.register("g", one_hot(random_tokens(L, 0)))
+    with pytest.raises(ValueError, match=r"expected \(N, 2, 1\)"):
+        eng.predict([wild_type("g")])
+
+
+def test_track_and_bin_selection_by_name():
+    model = CallableModel(lambda x: np.tile(np.arange(6.0), (len(x), 2, 1)), L, n_bins=2,
+                          track_names=list("abcdef"), tracks=["e", 1], bins=[1])
+    out = model.predict(one_hot(random_tokens(L, 0)))
+    np.testing.assert_array_equal(out, [[[4.0, 1.0]]])
+    with pytest.raises(KeyError, match="zz"):
+        CallableModel(lambda x: x, L, n_bins=2, track_names=["a"], tracks=["zz"])
+    with pytest.raises(ValueError, match="bins"):
+        CallableModel(lambda x: x, L, n_bins=2, bins=[5])
