@@ -5,7 +5,7 @@ Modules: :mod:`~creme_lib.sequence` (one-hot, FASTA windows), :mod:`~creme_lib.s
 :mod:`~creme_lib.models` (Enformer, Keras, callables, the simulated ground truth),
 :mod:`~creme_lib.perturb` and :mod:`~creme_lib.inference` (lazy perturbation plans and the
 batched, deduplicating engine), :mod:`~creme_lib.experiments` (the eight tests),
-:mod:`~creme_lib.analysis` (normalizations, thresholds), ``creme_lib.plots``.
+:mod:`~creme_lib.analysis` (normalizations, thresholds), :mod:`~creme_lib.plots`.
 """
 
 __version__ = "0.1.0"

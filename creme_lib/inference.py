@@ -30,7 +30,7 @@ import numpy as np
 from creme_lib.models.base import Model
 from creme_lib.perturb import Paste, SeqSpec
 from creme_lib.seeding import derive_rng
-from creme_lib.sequence import check_one_hot, one_hot_to_tokens, tokenize
+from creme_lib.sequence import check_one_hot, one_hot_to_tokens, tokenize, tokens_to_one_hot
 
 _EYE5 = np.vstack([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
 
@@ -176,7 +176,7 @@ class Engine:
 
     def one_hot(self, spec: SeqSpec) -> np.ndarray:
         """Materialize one spec as one-hot ``(L, 4)`` float32 (for plots and saliency)."""
-        return _EYE5[self.build(spec)]
+        return tokens_to_one_hot(self.build(spec))
 
     # -- prediction --------------------------------------------------------------------
     def predict(self, specs: Sequence[SeqSpec], desc: str | None = None) -> np.ndarray:
@@ -243,7 +243,7 @@ class Engine:
             return hit
         base, bg = key
         tokens = self.tokens(base) if bg is None else self._background(base, bg)
-        oh = _EYE5[tokens]
+        oh = tokens_to_one_hot(tokens)
         self._oh[key] = oh
         if len(self._oh) > self._oh_size:
             self._oh.popitem(last=False)

@@ -2,47 +2,53 @@
 
 A dinucleotide shuffle of ``s`` is a sequence with the same length, the same first and
 last letter and the same count of every dinucleotide ``XY`` as ``s``. Such sequences are
-the Eulerian paths of the transition multigraph of ``s`` (one vertex per letter, one
-edge ``s[i] -> s[i+1]`` per position), and this module samples them **uniformly**, by
-the algorithm of Altschul & Erickson (1985) in the form of Kandel et al. (1996):
+the Eulerian paths of the transition multigraph of ``s`` (one vertex per letter, one edge
+``s[i] -> s[i+1]`` per position). This module samples them **uniformly** with the
+algorithm of Altschul & Erickson (1985) as made exact by Kandel et al. (1996):
 
-1. count the edges: ``m[v, w]`` = number of ``vw`` dinucleotides;
-2. give every vertex ``v`` other than the last letter a *last-exit* edge so that these
-   edges form a spanning arborescence rooted at the last letter, drawn with probability
-   proportional to ``prod_v m[v, parent(v)]`` (the number of labelled edges that realise
-   it). With at most 3 non-root vertices there are at most ``3**3 = 27`` candidate parent
-   assignments, so they are enumerated and weighted exactly (the matrix-tree theorem by
-   brute force) rather than sampled by a random walk;
-3. shuffle the remaining out-edges of each vertex uniformly and put the last-exit edge last;
-4. walk the Eulerian path from the first letter, leaving each vertex by its next unused
-   out-edge.
+1. count the edges, ``m[v, w]`` = number of ``vw`` dinucleotides;
+2. give every letter ``v`` other than the last one a *last-exit* edge such that these
+   edges form a spanning arborescence into the last letter, drawn with probability
+   proportional to ``prod_v m[v, parent(v)]`` (the number of labelled edge choices that
+   realise it). With at most 3 non-root letters there are only ``4**3`` parent choices, so
+   all are enumerated and weighted exactly (the matrix-tree theorem by brute force)
+   instead of being sampled by a random walk;
+3. permute the remaining out-edges of each letter uniformly and put the last-exit edge last;
+4. walk from the first letter, always leaving by the next unused out-edge.
 
-By the BEST theorem every (arborescence, edge orders) pair gives a distinct Eulerian path
-and every dinucleotide shuffle arises from exactly one pair; with the weights above each
-shuffle has the same probability ``prod_v prod_w m[v, w]! / prod_v (out(v) - 1)! ...``
-(a constant), i.e. the draw is uniform over all valid shuffles.
+By the BEST theorem every (arborescence, out-edge orders) pair gives a distinct Eulerian
+path and every shuffle comes from exactly one pair. With ``f_v`` free edges at ``v`` and
+``W`` the total arborescence weight, a shuffle therefore has probability
+``prod_v m[v, parent(v)] / W * prod_v (prod_w m'[v, w]! / f_v!)`` where ``m'`` excludes
+the tree edge; since ``m * (m - 1)! = m!`` this is ``prod_{v,w} m[v, w]! / (W prod_v f_v!)``,
+the same for every shuffle.
 
-**Why not the deeplift ``dinuc_shuffle``.** The function used by creme-nn
-(``creme.shuffle.dinuc_shuffle``) and tangermeme comes from deeplift: it permutes each
-letter's successor list but keeps each letter's *last* successor fixed at its original
-position. The last-exit tree of every output is therefore the input's own, so shuffles
-with any other last-exit tree (e.g. ``ACAGC`` from ``AGACC``... in general most trees)
-can never be produced, and the ones it does produce are not weighted as the uniform
-distribution would. ``tests/test_shuffle.py`` shows this on a 10 bp example.
+**Why not the deeplift ``dinuc_shuffle``.** The function in creme-nn
+(``creme.shuffle.dinuc_shuffle``) and, adapted, in tangermeme
+(``tangermeme.ersatz.dinucleotide_shuffle``) comes from deeplift: it permutes each
+letter's successor list but keeps each letter's *last* successor at its original place.
+Every output thus has the input's own last-exit edges, and shuffles with any other
+last-exit tree are never produced: for ``AAGTGTCGAGCT`` it reaches 6 of the 60 valid
+shuffles (``tests/test_shuffle.py``). The draw is uniform only within that subset.
 
-**N handling.** All-zero rows (``N``) stay where they are. Every maximal N-free run is
-shuffled on its own; an Eulerian path keeps a run's first and last letter, so the
-letters next to every ``N`` are unchanged and *all* dinucleotide counts of the full
-sequence, including those touching ``N``, are preserved exactly. (creme-nn instead treats
-``N`` as a fifth letter and moves it around.)
+**N handling.** All-zero rows (``N``) stay where they are and every maximal N-free run is
+shuffled on its own. An Euler path keeps a run's first and last letter, so the letters
+next to every ``N`` are unchanged and *all* dinucleotide counts of the full sequence,
+including those touching ``N``, are preserved exactly. (creme-nn instead treats ``N`` as a
+fifth letter and moves it.)
 
-**Randomness.** Each shuffle of an ``L`` bp sequence draws exactly ``rng.random(L)``
-(one float64 per position, whether used or not), so ``n`` shuffles from one generator
-equal ``n`` single shuffles drawn in turn from the same generator, and results do not
-depend on whether numba is installed.
+**Randomness.** Each shuffle takes one 64-bit word from the caller's
+:class:`numpy.random.Generator` (``bit_generator.random_raw``) and uses it to key a
+SplitMix64 stream inside the compiled kernel, so ``n`` shuffles equal ``n`` single calls
+on the same generator, and the results do not depend on whether numba is installed (the
+same code then runs as plain Python, far slower). Edge permutations use Lemire's exact
+bounded integers; the tree is picked with one 53-bit uniform, i.e. exact up to 2**-53.
 
-The Euler walk runs in numba (``@njit(cache=True)``, compiled on first use); without
-numba the same code runs as plain Python (identical results, ~100x slower).
+**Speed.** About 1.1-1.4 ms per 196,608 bp shuffle and 30-50 us per 5 kb tile, 80-120x
+and 60-90x faster than creme-nn measured in one process by ``benchmarks/bench_shuffle.py``
+(shared, loaded 2-vCPU EPYC VM). The Euler walk dominates: it is latency-bound (one
+dependent load per letter). Kernels are ``@njit(cache=True)``: the first call compiles
+(~4 s CPU), later processes load numba's on-disk cache (~0.3-0.6 s).
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ from creme_lib.sequence import N_TOKEN
 
 try:
     from numba import njit
-except ImportError:  # pragma: no cover - numba is a declared dependency
+except ImportError:  # pragma: no cover - numba is expected; this keeps results identical
 
     def njit(*args, **kwargs):
         """Stand-in for numba.njit: plain Python, with uint64 wrap-around made silent."""
@@ -77,8 +83,9 @@ __all__ = ["dinuc_shuffle", "dinuc_shuffle_tokens", "dinuc_shuffle_batch", "shuf
 
 RngLike = np.random.Generator | int | np.integer | None
 
-# dtypes the kernels read/write directly; anything else (e.g. float16) goes via float32.
-_NATIVE = {np.dtype(t) for t in (np.float32, np.float64, np.uint8, np.int8, np.int32, np.int64, np.bool_)}
+# dtypes the kernels read and write directly; anything else (bool, ints, float16) goes via
+# float32, which holds 0/1 exactly, rather than costing a JIT compile per dtype.
+_NATIVE = {np.dtype(np.float32), np.dtype(np.float64)}
 
 # SplitMix64 (Steele, Lea & Flood 2014) constants. All uint64 so numba never mixes in
 # int64 (which it would promote to float64).
@@ -89,7 +96,6 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _TWO32 = np.uint64(1 << 32)
 _U11, _U27, _U30, _U31, _U32 = (np.uint64(k) for k in (11, 27, 30, 31, 32))
 _MAX_RUN = 1 << 32  # Lemire's 32-bit bounded draw needs every bound below 2**32
-_AHEAD = 16  # Fisher-Yates steps the shuffle stays ahead of the walk in each list
 
 
 # --------------------------------------------------------------------------- kernels
@@ -110,125 +116,134 @@ def _mix(z):
 
 
 @njit(cache=True)
-def _fy_step(edges, lo, q, f, state):
-    """Step ``q`` of a forward Fisher-Yates shuffle of ``edges[lo:lo + f]``.
+def _fisher_yates(seg, state):
+    """Uniformly permute ``seg`` in place; returns the advanced stream ``state``.
 
-    Swaps slot ``q`` with a uniform slot in ``[q, f)``, after which slot ``q`` is final.
-    The index comes from Lemire's (2019) multiply-shift of a 32-bit draw with his rejection
-    step, so it is exactly uniform (``f < 2**32``). Returns the advanced stream ``state``.
+    Each swap index comes from Lemire's (2019) multiply-shift on a 32-bit half of a
+    SplitMix64 output, with his rejection step, so it is exactly uniform (len < 2**32).
     """
-    bnd = np.uint64(f - q)
-    state += _GAMMA
-    prod = (_mix(state) >> _U32) * bnd
-    if (prod & _LOW32) < bnd:  # rare (p = bnd / 2**32): maybe reject and redraw
-        thresh = (_TWO32 - bnd) % bnd
-        while (prod & _LOW32) < thresh:
-            state += _GAMMA
-            prod = (_mix(state) >> _U32) * bnd
-    i = lo + q
-    j = i + np.int64(prod >> _U32)
-    tmp = edges[i]
-    edges[i] = edges[j]
-    edges[j] = tmp
+    i = seg.shape[0] - 1
+    while i > 0:
+        state += _GAMMA
+        z = _mix(state)
+        for half in range(2):  # two 32-bit draws per 64-bit output
+            if i <= 0:
+                break
+            bnd = np.uint64(i + 1)
+            prod = ((z >> _U32) if half == 0 else (z & _LOW32)) * bnd
+            if (prod & _LOW32) < bnd:  # rare (p = bnd / 2**32): maybe reject and redraw
+                thresh = (_TWO32 - bnd) % bnd
+                while (prod & _LOW32) < thresh:
+                    state += _GAMMA
+                    prod = (_mix(state) >> _U32) * bnd
+            j = np.int64(prod >> _U32)
+            tmp = seg[i]
+            seg[i] = seg[j]
+            seg[j] = tmp
+            i -= 1
     return state
 
 
 @njit(cache=True)
 def _sample_arborescence(m, root, u, parent):
-    """Fill ``parent[v]`` (last-exit target of v) for every non-root vertex with out-edges.
+    """Set ``parent[v]``, the last-exit target of each non-root vertex with out-edges.
 
-    Draws the arborescence rooted at ``root`` with probability proportional to
-    ``prod_v m[v, parent[v]]`` from one uniform ``u`` in [0, 1) by enumerating all
-    candidate parent assignments (at most 3**3).
+    Draws the spanning arborescence into ``root`` with probability proportional to
+    ``prod_v m[v, parent[v]]`` (the number of labelled edge choices realising it), using
+    one uniform ``u`` in [0, 1): all 4**3 parent choices of the three non-root vertices
+    are enumerated and weighted, cycles and self-loops getting weight 0. A letter absent
+    from the run gets a virtual weight-1 edge to the root so it does not block the tree
+    (nothing enters it, so it is never anyone's parent); its parent is reset to -1.
     """
-    verts = np.empty(3, np.int64)
-    nv = 0
+    wt = np.zeros((4, 4))
+    present = np.zeros(4, np.bool_)
+    others = np.empty(3, np.int64)
+    k = 0
     for v in range(4):
-        if v != root and m[v, 0] + m[v, 1] + m[v, 2] + m[v, 3] > 0:
-            verts[nv] = v
-            nv += 1
-    # Self-loops can never be tree edges; every other out-neighbour is a candidate.
-    cand = np.empty((3, 3), np.int64)
-    nc = np.zeros(3, np.int64)
-    ncombo = 1
-    for a in range(nv):
-        for w in range(4):
-            if w != verts[a] and m[verts[a], w] > 0:
-                cand[a, nc[a]] = w
-                nc[a] += 1
-        ncombo *= nc[a]
-    # float64 weights: products reach (L/3)**3, more than int64 holds for long runs.
-    weights = np.zeros(ncombo)
+        if v != root:
+            others[k] = v
+            k += 1
+            for w in range(4):
+                if w != v:
+                    wt[v, w] = m[v, w]
+                present[v] |= m[v, w] > 0
+            if not present[v]:
+                wt[v, root] = 1.0
+    a, b, c = others[0], others[1], others[2]
+    par = np.empty(4, np.int64)
+    par[root] = root
     total = 0.0
-    for c in range(ncombo):
-        r = c
-        for a in range(nv):
-            parent[verts[a]] = cand[a, r % nc[a]]
-            r //= nc[a]
-        wgt = 1.0
-        for a in range(nv):  # every vertex must reach the root in < 4 hops (no cycle)
-            x = verts[a]
-            for _ in range(4):
-                if x != root:
-                    x = parent[x]
-            wgt *= m[verts[a], parent[verts[a]]] if x == root else 0.0
-        weights[c] = wgt
-        total += wgt
-    target = u * total
-    chosen = -1
-    acc = 0.0
-    for c in range(ncombo):
-        if weights[c] > 0.0:
-            chosen = c  # the last valid combo absorbs any rounding at the top end
-            acc += weights[c]
-            if target < acc:
-                break
-    for a in range(nv):
-        parent[verts[a]] = cand[a, chosen % nc[a]]
-        chosen //= nc[a]
+    chosen = 0
+    for sweep in range(2):  # sweep 0 sums the weights, sweep 1 stops at u's combination
+        target = u * total
+        acc = 0.0
+        for code in range(64):
+            par[a], par[b], par[c] = code & 3, (code >> 2) & 3, code >> 4
+            wgt = wt[a, par[a]] * wt[b, par[b]] * wt[c, par[c]]
+            # acyclic <=> every vertex reaches the root within 3 hops (par[root] = root)
+            if (
+                wgt > 0.0
+                and par[par[par[a]]] == root
+                and par[par[par[b]]] == root
+                and par[par[par[c]]] == root
+            ):
+                acc += wgt
+                chosen = code  # if rounding makes target == total, the last valid one
+                if sweep == 1 and target < acc:
+                    break
+        total = acc
+    par[a], par[b], par[c] = chosen & 3, (chosen >> 2) & 3, chosen >> 4
+    for v in range(4):
+        parent[v] = par[v] if present[v] else -1
 
 
-@njit(cache=True)
-def _shuffle_seq(t, out, edges, state):
+@njit(cache=True, inline="always")
+def _shuffle_seq(t, out, state):
     """Uniform dinucleotide shuffle of each maximal N-free run of ``t`` (L,) into ``out``.
 
-    N (token 4) stays in place. ``edges`` is uint8 scratch of length >= L; ``state`` is
-    the stream position, returned advanced.
+    N (token 4) stays in place. ``state`` is the stream position, returned advanced.
     """
     n = t.shape[0]
+    has_n = False
+    for i in range(n):  # vectorised; lets N-free input (the usual case) skip the run scan
+        has_n |= t[i] >= 4
     s = 0
     while s < n:
         if t[s] >= 4:
             out[s] = t[s]
             s += 1
             continue
-        e = s + 1
-        while e < n and t[e] < 4:
-            e += 1
+        e = n
+        if has_n:
+            e = s + 1
+            while e < n and t[e] < 4:
+                e += 1
         if e - s <= 2:  # first and last letter fix the whole run
             for i in range(s, e):
                 out[i] = t[i]
             s = e
             continue
 
-        # (a) dinucleotide counts. Byte-wide counters packed into two uint64 keep the
-        # hot loop in registers (and vectorisable); they are flushed every 255 letters.
-        m = np.zeros((4, 4), np.int64)
+        # (a) dinucleotide counts m[v, w]; four interleaved histograms so that repeated
+        # dinucleotides do not serialise on store-to-load forwarding.
+        h = np.zeros((4, 16), np.int64)
         i = s
+        while i + 4 < e:
+            h[0, t[i] * 4 + t[i + 1]] += 1
+            h[1, t[i + 1] * 4 + t[i + 2]] += 1
+            h[2, t[i + 2] * 4 + t[i + 3]] += 1
+            h[3, t[i + 3] * 4 + t[i + 4]] += 1
+            i += 4
         while i < e - 1:
-            stop = min(i + 255, e - 1)
-            lo8 = np.uint64(0)
-            hi8 = np.uint64(0)
-            for k in range(i, stop):
-                code = np.uint64(t[k] * 4 + t[k + 1])
-                one = np.uint64(1) << ((code & np.uint64(7)) * np.uint64(8))
-                upper = code >> np.uint64(3)  # 0 for codes 0-7, 1 for 8-15
-                lo8 += one & (upper - np.uint64(1))
-                hi8 += one & (np.uint64(0) - upper)
-            for k in range(8):
-                m[k >> 2, k & 3] += np.int64((lo8 >> np.uint64(8 * k)) & np.uint64(255))
-                m[2 + (k >> 2), k & 3] += np.int64((hi8 >> np.uint64(8 * k)) & np.uint64(255))
-            i = stop
+            h[0, t[i] * 4 + t[i + 1]] += 1
+            i += 1
+        m = np.empty((4, 4), np.int64)
+        width = 1
+        for v in range(4):
+            for w in range(4):
+                k = 4 * v + w
+                m[v, w] = h[0, k] + h[1, k] + h[2, k] + h[3, k]
+            width = max(width, m[v, 0] + m[v, 1] + m[v, 2] + m[v, 3])
 
         # (b) last-exit edges forming a random arborescence into the last letter.
         parent = np.empty(4, np.int64)
@@ -236,45 +251,47 @@ def _shuffle_seq(t, out, edges, state):
         state += _GAMMA
         _sample_arborescence(m, t[e - 1], np.float64(_mix(state) >> _U11) * 2.0**-53, parent)
 
-        # (c) out-edge list of v in edges[lo[v]:lo[v] + out(v)]: its free (non-tree) edges,
-        # to be uniformly permuted by forward Fisher-Yates (uniform over labelled orders,
-        # hence over distinct multiset orders), then the last-exit edge.
-        lo = np.empty(4, np.int64)
-        free = np.empty(4, np.int64)
-        done = np.empty(4, np.int64)  # Fisher-Yates steps done per list
-        p = 0
+        # (c) out-edge list of v in edges[v]: the non-tree edges uniformly permuted
+        # (uniform over labelled orders, hence over distinct multiset orders), then the
+        # last-exit edge.
+        edges = np.empty((4, width), np.uint8)
         for v in range(4):
-            lo[v] = p
+            p = 0
             for w in range(4):
                 for _ in range(m[v, w] - (1 if parent[v] == w else 0)):
-                    edges[p] = w
+                    edges[v, p] = w
                     p += 1
-            free[v] = p - lo[v]
             if parent[v] >= 0:
-                edges[p] = parent[v]
-                p += 1
-            done[v] = min(_AHEAD, free[v] - 1)
-            for q in range(done[v]):
-                state = _fy_step(edges, lo[v], q, free[v], state)
+                edges[v, p] = parent[v]
+            state = _fisher_yates(edges[v, :p], state)
 
-        # (d) the Euler walk: leave each vertex by its next unused out-edge. Two dependent
-        # loads per letter make this loop latency-bound, so the Fisher-Yates steps ride
-        # along in its shadow: each visit to v consumes slot k of v's list and finalises
-        # slot k + _AHEAD (forward Fisher-Yates only touches slots >= the one it finalises),
-        # so the slot read is always final. Steps per list stay in order, each with a fresh
-        # draw, so the permutation is the same uniform one as shuffling up front.
-        off = lo.copy()
-        cur = t[s]
+        # (d) the Euler walk: leave each vertex by its next unused out-edge. The loop is
+        # latency-bound, so the four read positions live in bit fields of registers rather
+        # than in memory (~1.4x faster): 16-bit fields in one word when every list is
+        # shorter than 2**16, else 32-bit fields in two words.
+        cur = np.int64(t[s])
         out[s] = cur
-        for i in range(s + 1, e):
-            nxt = edges[off[cur]]
-            off[cur] += 1
-            q = done[cur]
-            if q < free[cur] - 1:
-                state = _fy_step(edges, lo[cur], q, free[cur], state)
-                done[cur] = q + 1
-            out[i] = nxt
-            cur = nxt
+        if width < 65536:
+            pos = np.uint64(0)
+            for i in range(s + 1, e):
+                sh = np.uint64(cur * 16)
+                nxt = np.int64(edges[cur, np.int64((pos >> sh) & np.uint64(0xFFFF))])
+                pos += np.uint64(1) << sh
+                out[i] = nxt
+                cur = nxt
+        else:
+            pos01 = np.uint64(0)  # lists of A and C
+            pos23 = np.uint64(0)  # lists of G and T
+            for i in range(s + 1, e):
+                sh = np.uint64((cur & 1) * 32)
+                k = np.int64(((pos23 if cur >= 2 else pos01) >> sh) & _LOW32)
+                nxt = np.int64(edges[cur, k])
+                if cur >= 2:
+                    pos23 += np.uint64(1) << sh
+                else:
+                    pos01 += np.uint64(1) << sh
+                out[i] = nxt
+                cur = nxt
         s = e
     return state
 
@@ -282,9 +299,8 @@ def _shuffle_seq(t, out, edges, state):
 @njit(cache=True)
 def _shuffle_many(t, keys, out):
     """Token rows ``t`` (B, L), or one row (1, L) shared by all, into ``out`` (B, L)."""
-    edges = np.empty(t.shape[1], np.uint8)
     for b in range(out.shape[0]):
-        _shuffle_seq(t[b if t.shape[0] > 1 else 0], out[b], edges, keys[b])
+        _shuffle_seq(t[b if t.shape[0] > 1 else 0], out[b], keys[b])
 
 
 @njit(cache=True)
@@ -303,11 +319,12 @@ def _shuffle_one_hot(x, keys, out):
         bad = np.uint32(0)
         for i in range(n):
             a, c, g, u = xb[4 * i], xb[4 * i + 1], xb[4 * i + 2], xb[4 * i + 3]
-            h0, h1, h2, h3 = np.uint32(a == 1), np.uint32(c == 1), np.uint32(g == 1), np.uint32(u == 1)
+            h0, h1 = np.uint32(a == 1), np.uint32(c == 1)
+            h2, h3 = np.uint32(g == 1), np.uint32(u == 1)
             hot = h0 + h1 + h2 + h3
             zero = np.uint32(a == 0) + np.uint32(c == 0) + np.uint32(g == 0) + np.uint32(u == 0)
             bad |= (np.uint32(4) - hot - zero) | (hot >> np.uint32(1))
-            tb[i] = np.uint8(h1 + np.uint32(2) * h2 + np.uint32(3) * h3 + np.uint32(4) * np.uint32(hot == 0))
+            tb[i] = np.uint8(h1 + np.uint32(2) * h2 + np.uint32(3) * h3 + np.uint32(4 * (hot == 0)))
         if bad:  # only now look for the offending row
             for i in range(n):
                 hot = 0
@@ -319,9 +336,8 @@ def _shuffle_one_hot(x, keys, out):
                 if hot > 1:
                     return b * n + i
     res = np.empty(n, np.uint8)
-    edges = np.empty(n, np.uint8)
     for b in range(out.shape[0]):
-        _shuffle_seq(toks[b if nb > 1 else 0], res, edges, keys[b])
+        _shuffle_seq(toks[b if nb > 1 else 0], res, keys[b])
         ob = out[b]
         for i in range(n):  # writes every entry, so out can come from np.empty
             r = res[i]
@@ -339,7 +355,7 @@ def _as_rng(rng: RngLike) -> np.random.Generator:
         return rng
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))  # 0 is a real seed here, unlike creme-nn
-    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+    raise TypeError(f"rng must be a numpy Generator, int seed or None, got {type(rng).__name__}")
 
 
 def _keys(rng: RngLike, count: int, length: int) -> np.ndarray:
@@ -354,7 +370,8 @@ def _shuffle_checked(x: np.ndarray, count: int, rng: RngLike) -> np.ndarray:
     work = np.ascontiguousarray(x if x.dtype in _NATIVE else x.astype(np.float32))
     keys = _keys(rng, count, x.shape[1])
     out = np.empty((count,) + x.shape[1:], work.dtype)
-    bad = _shuffle_one_hot(work.reshape(x.shape[0], -1), keys, out.reshape(count, -1))
+    flat = 4 * x.shape[1]  # explicit sizes: reshape cannot infer -1 for empty arrays
+    bad = _shuffle_one_hot(work.reshape(x.shape[0], flat), keys, out.reshape(count, flat))
     if bad >= 0:
         b, i = divmod(int(bad), x.shape[1])
         raise ValueError(
@@ -381,7 +398,7 @@ def dinuc_shuffle_tokens(tokens: np.ndarray, rng: RngLike = None) -> np.ndarray:
         Shape ``(L,)``, integer values in ``0..4`` (``A, C, G, T, N``).
     rng : numpy.random.Generator or int, optional
         Generator, or a seed for :func:`numpy.random.default_rng` (``0`` is a valid
-        seed); ``None`` draws from a fresh unseeded generator. Consumes ``rng.random(L)``.
+        seed); ``None`` draws from a fresh unseeded generator. Takes one 64-bit word.
 
     Returns
     -------
@@ -397,7 +414,9 @@ def dinuc_shuffle_tokens(tokens: np.ndarray, rng: RngLike = None) -> np.ndarray:
     tokens = np.asarray(tokens)
     if tokens.ndim != 1:
         raise ValueError(f"expected tokens of shape (L,), got shape {tokens.shape}")
-    if tokens.size and (not np.issubdtype(tokens.dtype, np.integer) or tokens.min() < 0 or tokens.max() > N_TOKEN):
+    if tokens.size and (
+        not np.issubdtype(tokens.dtype, np.integer) or tokens.min() < 0 or tokens.max() > N_TOKEN
+    ):
         raise ValueError("tokens must be integers in 0..4 (A, C, G, T, N)")
     t = tokens.astype(np.uint8).reshape(1, -1)
     out = np.empty_like(t)
@@ -416,7 +435,7 @@ def dinuc_shuffle(x: np.ndarray, n: int | None = None, rng: RngLike = None) -> n
         Number of shuffles; ``None`` returns a single ``(L, 4)`` shuffle.
     rng : numpy.random.Generator or int, optional
         Generator or seed (``0`` is a valid seed); ``None`` is unseeded. Shuffle ``i``
-        uses the ``i``-th ``rng.random(L)`` draw, so ``n`` shuffles equal ``n`` calls.
+        uses the ``i``-th 64-bit word of ``rng``, so ``n`` shuffles equal ``n`` calls.
 
     Returns
     -------
@@ -428,6 +447,8 @@ def dinuc_shuffle(x: np.ndarray, n: int | None = None, rng: RngLike = None) -> n
     ------
     ValueError
         If ``x`` is not ``(L, 4)``, has non-one-hot rows, or ``n`` is negative.
+    TypeError
+        If ``rng`` is neither a Generator, an int nor None.
     """
     x = np.asarray(x)
     _check_shape(x, 2, "(L, 4)")
@@ -445,7 +466,7 @@ def dinuc_shuffle_batch(x: np.ndarray, rng: RngLike = None) -> np.ndarray:
     x : numpy.ndarray
         One-hot batch ``(N, L, 4)``.
     rng : numpy.random.Generator or int, optional
-        Generator or seed; sequence ``i`` uses the ``i``-th ``rng.random(L)`` draw.
+        Generator or seed; sequence ``i`` uses the ``i``-th 64-bit word of ``rng``.
 
     Returns
     -------
@@ -475,7 +496,7 @@ def shuffle_tile(x: np.ndarray, start: int, end: int, rng: RngLike = None) -> np
     start, end : int
         Tile bounds in bp, 0-based half-open, ``0 <= start <= end <= L``.
     rng : numpy.random.Generator or int, optional
-        Generator or seed; consumes ``rng.random(end - start)``.
+        Generator or seed; takes one 64-bit word, as :func:`dinuc_shuffle`.
 
     Returns
     -------
@@ -490,7 +511,7 @@ def shuffle_tile(x: np.ndarray, start: int, end: int, rng: RngLike = None) -> np
     x = np.asarray(x)
     _check_shape(x, 2, "(L, 4)")
     if not 0 <= start <= end <= x.shape[0]:
-        raise ValueError(f"tile [{start}, {end}) is not inside [0, {x.shape[0]}) of x with shape {x.shape}")
+        raise ValueError(f"tile [{start}, {end}) is not inside x of shape {x.shape}")
     out = x.copy()
     out[start:end] = dinuc_shuffle(x[start:end], rng=rng)
     return out

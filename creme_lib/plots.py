@@ -1,0 +1,973 @@
+"""Plotting functions for the book: one per panel kind, on tidy tables in the paper's schema.
+
+Every function takes a DataFrame with the columns of a published table (or of the same
+table written by a fresh pipeline run), draws into ``ax`` when one is passed and
+otherwise returns a new :class:`matplotlib.figure.Figure` sized for a book page. Figures
+are made without :mod:`matplotlib.pyplot`, so they are never shown twice in a notebook
+and need no closing; end a notebook cell with the figure to display it.
+
+Colours are fixed per context category (:data:`CONTEXT_COLORS`), tile class
+(:data:`TILE_CLASS_COLORS`), hypothetical model (:data:`MODEL_COLORS`) and cell line
+(``CELL_LINE_COLORS``). Every panel states its n (legend, tick label or title).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import matplotlib.colors
+import matplotlib.lines
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from scipy import stats
+
+from creme_lib.published import CONTEXTS, PAPER_THRESHOLDS, Thresholds, context_category
+
+__all__ = [
+    "CONTEXT_COLORS",
+    "TILE_CLASS_COLORS",
+    "MODEL_COLORS",
+    "CELL_LINE_COLORS",
+    "SCORE_COLORS",
+    "BOOK_WIDTH",
+    "BOOK_RC",
+    "PanelPlaceholder",
+    "placeholder",
+    "missing_panel",
+    "significance_stars",
+    "context_histogram",
+    "category_boxplot",
+    "mean_curve",
+    "distance_effect_curve",
+    "greedy_trace_plot",
+    "location_heatmap",
+    "scatter_compare",
+    "saturation_curves",
+    "model_comparison_boxplot",
+    "class_histogram",
+    "count_bars",
+    "coverage_tracks",
+    "fine_tile_tracks",
+    "tf_enrichment_scatter",
+    "fine_tile_search_curves",
+    "facet",
+]
+
+#: Context categories (Context Dependence Test).
+CONTEXT_COLORS: dict[str, str] = {
+    "enhancing": "#1a9850",
+    "neutral": "#7f7f7f",
+    "silencing": "#d73027",
+    "other": "#c6dbef",
+}
+#: CRE tile classes (Necessity / Sufficiency Tests); green enhancers, red silencers.
+TILE_CLASS_COLORS: dict[str, str] = {
+    "Enhancer": "#33a02c",
+    "Silencer": "#e31a1c",
+    "Neutral": "#bdbdbd",
+    "TSS": "#1f78b4",
+}
+#: Greedy search versus hypothetical models (Higher-Order Interaction Test).
+MODEL_COLORS: dict[str, str] = {
+    "greedy": "#33a02c",
+    "additive": "#ff7f00",
+    "multiplicative": "#6a3d9a",
+    "wt": "#000000",
+    "control": "#525252",
+}
+CELL_LINE_COLORS: dict[str, str] = {"K562": "#1f77b4", "GM12878": "#9467bd", "PC-3": "#8c564b"}
+#: Fine-tile search / attribution scores.
+SCORE_COLORS: dict[str, str] = {
+    "CREME": "#33a02c",
+    "Saliency": "#1f78b4",
+    "Random": "#969696",
+    "XSTREME": "#ff7f00",
+    "WT": "#000000",
+    "MUT": "#e31a1c",
+}
+
+#: Width of the book's text column, inches.
+BOOK_WIDTH = 7.0
+#: rc settings every function draws with (fonts readable at book-page width).
+BOOK_RC: dict = {
+    "font.size": 9,
+    "axes.titlesize": 9.5,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 7.5,
+    "legend.title_fontsize": 8,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 110,
+    "savefig.dpi": 150,
+}
+
+_FALLBACK = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+
+def _styled(func):
+    """Run ``func`` under :data:`BOOK_RC` (text properties are fixed at creation)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with mpl.rc_context(BOOK_RC):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _fig_ax(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _ret(fig: Figure, ax_given: Axes | None):
+    return fig if ax_given is None else ax_given
+
+
+def _palette(levels: Sequence, palette: dict[str, str] | None) -> dict:
+    pal: dict = {}
+    for lv in levels:
+        for p in (palette or {}, CONTEXT_COLORS, TILE_CLASS_COLORS, MODEL_COLORS, CELL_LINE_COLORS, SCORE_COLORS):
+            if lv in p:
+                pal[lv] = p[lv]
+                break
+    i = 0
+    for lv in levels:
+        if lv not in pal:
+            pal[lv] = _FALLBACK[i % len(_FALLBACK)]
+            i += 1
+    return pal
+
+
+def _levels(series: pd.Series, order: Sequence | None) -> list:
+    present = list(pd.unique(series.dropna()))
+    if order is None:
+        return present
+    return [o for o in order if o in set(present)]
+
+
+def _fmt_n(n: int) -> str:
+    return f"n={n:,}"
+
+
+# ------------------------------------------------------------------------ placeholders
+class PanelPlaceholder:
+    """A clearly labelled note standing in for a panel whose input table is absent.
+
+    Renders as an admonition box in HTML (Jupyter Book) and as Markdown / plain text
+    elsewhere.
+    """
+
+    def __init__(self, panel: str, missing: Sequence[str], note: str = "", published: bool = True):
+        self.panel = panel
+        self.missing = list(missing)
+        self.note = note
+        self.published = published
+
+    @property
+    def title(self) -> str:
+        where = "the published copy" if self.published else "this results folder"
+        return f"{self.panel}: not in {where}"
+
+    @property
+    def text(self) -> str:
+        files = ", ".join(self.missing) if self.missing else "its input table"
+        if self.published:
+            msg = (
+                f"This panel needs {files}, which the published results do not contain. "
+                "It is drawn from a fresh run of the pipeline when `results_dir` points to one."
+            )
+        else:
+            msg = f"This panel needs {files}, which this results folder does not contain (run the pipeline step that writes it)."
+        return msg + (f" {self.note}" if self.note else "")
+
+    def _repr_html_(self) -> str:
+        text = html.escape(self.text).replace("`results_dir`", "<code>results_dir</code>")
+        return (
+            '<div class="admonition warning">'
+            f'<p class="admonition-title">{html.escape(self.title)}</p>'
+            f"<p>{text}</p></div>"
+        )
+
+    def _repr_markdown_(self) -> str:
+        return f"> **{self.title}.** {self.text}"
+
+    def __repr__(self) -> str:
+        return f"[placeholder] {self.title}. {self.text}"
+
+
+def placeholder(panel: str, missing: Sequence[str], note: str = "", published: bool = True) -> PanelPlaceholder:
+    """A :class:`PanelPlaceholder` for ``panel`` (e.g. ``"ED Fig. 3c"``) lacking ``missing`` files."""
+    return PanelPlaceholder(panel, missing, note, published)
+
+
+def missing_panel(panel: str, names: Sequence[str], results_dir=None, model: str = "enformer", note: str = "") -> PanelPlaceholder:
+    """Placeholder for ``panel`` whose tables ``names`` (e.g. ``["sufficiency_test"]``) are absent.
+
+    Names the missing files of ``results_dir/model`` and says whether the folder is the
+    published copy (which is known to lack them) or a pipeline run.
+    """
+    from creme_lib.published import is_published, missing_tables
+
+    missing = missing_tables(list(names), results_dir, model) or [f"{model}/{n}.csv" for n in names]
+    return PanelPlaceholder(panel, missing, note, published=is_published(results_dir))
+
+
+def significance_stars(p: float) -> str:
+    """Stars for a p-value: ``*`` < 0.05, ``**`` < 0.01, ``***`` < 0.001, ``****`` < 1e-4, else ``ns``."""
+    for cut, s in ((1e-4, "****"), (1e-3, "***"), (1e-2, "**"), (5e-2, "*")):
+        if p < cut:
+            return s
+    return "ns"
+
+
+# -------------------------------------------------------------------------- histogram
+@_styled
+def context_histogram(
+    df: pd.DataFrame,
+    value: str = "delta_mean",
+    context: str | None = "context",
+    thresholds: Thresholds = PAPER_THRESHOLDS,
+    ax: Axes | None = None,
+    title: str | None = None,
+    inset: bool = True,
+    bins: int = 60,
+    xlim: tuple[float, float] = (-2.0, 1.05),
+    xlabel: str = "Normalized context effect",
+):
+    """Histogram of normalized context effects with an inset per context category.
+
+    The main axes show every row of ``df`` (values below ``xlim[0]`` are piled into the
+    first bin and counted in the legend); threshold lines mark the categories. The inset
+    overlays the enhancing / neutral / silencing subsets (n per category in its legend).
+    Categories come from column ``context`` if present (``other``, ``other1`` and the
+    like are not categories), else are computed from ``value`` with ``thresholds``.
+    """
+    fig, ax_ = _fig_ax(ax, (BOOK_WIDTH * 0.82, 3.0))
+    x = df[value].to_numpy(np.float64)
+    if context is not None and context in df.columns:
+        cat = df[context].astype(object).to_numpy()
+    else:
+        cat = context_category(x, thresholds)
+    lo, hi = xlim
+    clipped = int(np.sum(x < lo))
+    edges = np.linspace(lo, hi, bins + 1)
+    ax_.hist(np.clip(x, lo, hi), bins=edges, color=CONTEXT_COLORS["other"], edgecolor="#6baed6", linewidth=0.3)
+    for thr, c in ((thresholds.enhancing, "enhancing"), (thresholds.silencing, "silencing")):
+        ax_.axvline(thr, color=CONTEXT_COLORS[c], ls="--", lw=0.8)
+    ax_.axvspan(-thresholds.neutral, thresholds.neutral, color=CONTEXT_COLORS["neutral"], alpha=0.15, lw=0)
+    label = f"all sequences ({_fmt_n(len(x))})"
+    if clipped:
+        label += f";\n{clipped:,} below {lo:g} shown at {lo:g}"
+    handles = [Patch(facecolor=CONTEXT_COLORS["other"], edgecolor="#6baed6", label=label)]
+    ax_.set_xlim(lo, hi)
+    ax_.set_xlabel(xlabel + " (WT - MUT) / WT")
+    ax_.set_ylabel("Number of sequences")
+    if title:
+        ax_.set_title(title)
+    if inset:
+        ins = ax_.inset_axes([0.13, 0.42, 0.40, 0.40])
+        for c in CONTEXTS:
+            sub = x[cat == c]
+            ins.hist(np.clip(sub, lo, hi), bins=edges, color=CONTEXT_COLORS[c], alpha=0.85)
+            handles.append(Patch(color=CONTEXT_COLORS[c], label=f"{c} ({_fmt_n(sub.size)}, inset)"))
+        ins.set_xlim(lo, hi)
+        ins.tick_params(labelsize=6)
+        ins.set_title("inset: context categories", fontsize=7)
+        for sp in ("top", "right"):
+            ins.spines[sp].set_visible(True)
+    ax_.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    return _ret(fig, ax)
+
+
+@_styled
+def class_histogram(
+    df: pd.DataFrame,
+    value: str,
+    hue: str = "tile class",
+    hue_order: Sequence[str] | None = None,
+    bins: int | Sequence[float] = 20,
+    ax: Axes | None = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    palette: dict[str, str] | None = None,
+):
+    """Overlaid histograms of ``value`` per ``hue`` level, n per level in the legend."""
+    fig, ax_ = _fig_ax(ax, (4.0, 2.8))
+    levels = _levels(df[hue], hue_order)
+    pal = _palette(levels, palette)
+    allx = df[value].to_numpy(np.float64)
+    edges = np.histogram_bin_edges(allx[np.isfinite(allx)], bins=bins) if np.isscalar(bins) else np.asarray(bins)
+    for lv in levels:
+        sub = df.loc[df[hue] == lv, value].to_numpy(np.float64)
+        ax_.hist(sub, bins=edges, color=pal[lv], alpha=0.6, label=f"{lv} ({_fmt_n(sub.size)})")
+    ax_.set_xlabel(xlabel or value)
+    ax_.set_ylabel("Count")
+    ax_.legend()
+    if title:
+        ax_.set_title(title)
+    return _ret(fig, ax)
+
+
+@_styled
+def count_bars(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    order: Sequence[str] | None = None,
+    hue_order: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+    ylabel: str = "Number of sequences",
+    palette: dict[str, str] | None = None,
+):
+    """Grouped bar chart of counts (e.g. sequences per context category), counts on the bars."""
+    fig, ax_ = _fig_ax(ax, (4.6, 2.8))
+    xs = _levels(df[x], order)
+    hs = _levels(df[hue], hue_order) if hue else [None]
+    pal = _palette([h for h in hs if h is not None], palette)
+    width = 0.8 / len(hs)
+    for j, h in enumerate(hs):
+        sub = df if h is None else df[df[hue] == h]
+        vals = [float(sub.loc[sub[x] == xv, y].sum()) for xv in xs]
+        pos = np.arange(len(xs)) + (j - (len(hs) - 1) / 2) * width
+        color = pal.get(h, "#6baed6") if h is not None else "#6baed6"
+        bars = ax_.bar(pos, vals, width=width * 0.95, color=color, label=None if h is None else str(h))
+        ax_.bar_label(bars, labels=[f"{int(v):,}" for v in vals], fontsize=6.5, padding=1)
+    ax_.set_xticks(np.arange(len(xs)), [str(v) for v in xs])
+    ax_.set_ylabel(ylabel)
+    ax_.set_ylim(0, ax_.get_ylim()[1] * 1.25)  # headroom for the legend
+    if hue:
+        ax_.legend(title=hue, loc="upper center", ncols=len(hs), fontsize=6.5, title_fontsize=7)
+    if title:
+        ax_.set_title(title)
+    return _ret(fig, ax)
+
+
+# ------------------------------------------------------------------------- box plots
+def _box_positions(n_x: int, n_h: int, width: float = 0.8) -> np.ndarray:
+    w = width / n_h
+    return np.arange(n_x)[:, None] + (np.arange(n_h)[None, :] - (n_h - 1) / 2) * w
+
+
+@_styled
+def category_boxplot(
+    df: pd.DataFrame,
+    value: str,
+    x: str = "context",
+    hue: str | None = None,
+    order: Sequence[str] | None = None,
+    hue_order: Sequence[str] | None = None,
+    kind: str = "box",
+    ax: Axes | None = None,
+    title: str | None = None,
+    ylabel: str | None = None,
+    xlabel: str | None = None,
+    palette: dict[str, str] | None = None,
+    ylim: tuple[float, float] | None = None,
+):
+    """Box or boxen plots of ``value`` per ``x`` category (and ``hue`` level), n per box.
+
+    ``kind="box"``: quartiles, median and whiskers over the range without outliers
+    (outliers not drawn), as the paper's box plots. ``kind="boxen"``: letter-value
+    plots (centre line the median, each box half of the remaining data). The number of
+    points is written under each box.
+    """
+    fig, ax_ = _fig_ax(ax, (4.6, 3.0) if hue is None else (BOOK_WIDTH * 0.8, 3.0))
+    xs = _levels(df[x], order)
+    hs = _levels(df[hue], hue_order) if hue else [None]
+    pal = _palette(hs if hue else xs, palette)
+    pos = _box_positions(len(xs), len(hs))
+    w = 0.8 / len(hs) * 0.85
+    groups, positions, colors, ns = [], [], [], []
+    for i, xv in enumerate(xs):
+        for j, h in enumerate(hs):
+            m = df[x] == xv
+            if h is not None:
+                m &= df[hue] == h
+            vals = df.loc[m, value].to_numpy(np.float64)
+            vals = vals[np.isfinite(vals)]
+            groups.append(vals)
+            positions.append(pos[i, j])
+            colors.append(pal[h if hue else xv])
+            ns.append(vals.size)
+    if kind == "boxen":
+        import seaborn as sns  # local: only this path needs it
+
+        sub = df[df[x].isin(xs) & (df[hue].isin(hs) if hue else True)]
+        sns.boxenplot(
+            data=sub,
+            x=x,
+            y=value,
+            hue=hue if hue else x,
+            order=xs,
+            hue_order=hs if hue else xs,
+            palette=pal,
+            ax=ax_,
+            legend=False,
+            width=0.8 if hue else 0.6,
+            dodge=bool(hue),
+            showfliers=False,
+        )
+    elif kind == "box":
+        keep = [k for k, g in enumerate(groups) if g.size]
+        bp = ax_.boxplot(
+            [groups[k] for k in keep],
+            positions=[positions[k] for k in keep],
+            widths=w,
+            showfliers=False,
+            patch_artist=True,
+            orientation="vertical",
+            medianprops={"color": "black", "lw": 1},
+        )
+        for patch, k in zip(bp["boxes"], keep):
+            patch.set_facecolor(colors[k])
+            patch.set_alpha(0.85)
+    else:
+        raise ValueError(f"kind must be 'box' or 'boxen', not {kind!r}")
+    if hue is None:
+        ax_.set_xticks(np.arange(len(xs)), [f"{v}\n{_fmt_n(n)}" for v, n in zip(xs, ns)])
+    else:
+        ax_.set_xticks(np.arange(len(xs)), [str(v) for v in xs])
+        trans = ax_.get_xaxis_transform()
+        for p_, n in zip(positions, ns):
+            ax_.text(
+                p_, 0.015, f"{n:,}", transform=trans, ha="center", va="bottom", fontsize=6,
+                rotation=90 if len(hs) > 2 else 0, color="#333333",
+                bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+            )
+    ax_.set_xlim(-0.6, len(xs) - 0.4)
+    if ylim is not None:
+        ax_.set_ylim(*ylim)
+    if hue:
+        ax_.legend(handles=[Patch(color=pal[h], label=str(h)) for h in hs], title=hue, loc="upper right")
+    ax_.set_ylabel(ylabel or value)
+    ax_.set_xlabel(xlabel if xlabel is not None else x)
+    where = "under each box" if hue is None else "at the bottom of each box"
+    ax_.set_title(f"{title}\n(n per box {where})" if title else f"n per box {where}")
+    return _ret(fig, ax)
+
+
+@_styled
+def model_comparison_boxplot(
+    wide: pd.DataFrame,
+    models: Sequence[str] = ("greedy", "additive", "multiplicative"),
+    reference: str = "greedy",
+    ax: Axes | None = None,
+    title: str | None = None,
+    ylabel: str = "Fold change over WT",
+):
+    """Box plots of greedy search versus hypothetical models (one column per model).
+
+    ``wide`` has one row per sequence and a column per model (e.g.
+    :func:`creme_lib.published.second_iteration_wide`). Stars: two-sided Mann-Whitney U
+    test of ``reference`` against each other model.
+    """
+    long = wide.melt(value_vars=list(models), var_name="model", value_name=ylabel)
+    out = category_boxplot(long, value=ylabel, x="model", order=list(models), kind="box", ax=ax, title=title, ylabel=ylabel, xlabel="")
+    ax_ = out if ax is not None else out.axes[0]
+    for lab in ax_.get_xticklabels():
+        lab.set_rotation(20)
+        lab.set_horizontalalignment("right")
+        lab.set_rotation_mode("anchor")
+    ref = wide[reference].to_numpy(np.float64)
+    bottom, top = ax_.get_ylim()  # autoscaled to the whiskers
+    span = max(top - bottom, 1e-9)
+    k = 0
+    for i, m in enumerate(models):
+        if m == reference:
+            continue
+        other = wide[m].to_numpy(np.float64)
+        p = stats.mannwhitneyu(ref[np.isfinite(ref)], other[np.isfinite(other)], alternative="two-sided").pvalue
+        i0 = list(models).index(reference)
+        y = top + span * (0.06 + 0.09 * k)
+        ax_.plot([i0, i0, i, i], [y - 0.02 * span, y, y, y - 0.02 * span], color="black", lw=0.7)
+        ax_.text((i0 + i) / 2, y, significance_stars(p), ha="center", va="bottom", fontsize=7.5)
+        k += 1
+    ax_.set_ylim(bottom, top + span * (0.12 + 0.09 * k))
+    return out
+
+
+# ----------------------------------------------------------------------------- curves
+@_styled
+def mean_curve(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    unit: str | None = None,
+    hue_order: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    palette: dict[str, str] | None = None,
+    band: str = "sd",
+    reference: float | None = None,
+    linestyles: dict[str, str] | None = None,
+):
+    """Mean of ``y`` against ``x`` per ``hue`` level, shaded +- one standard deviation.
+
+    ``band="sd"`` shades the standard deviation across rows at each ``x`` (the paper's
+    "shaded regions represent standard deviation"); ``"sem"`` the standard error. The
+    legend gives n per line: distinct ``unit`` values (e.g. sequences) if ``unit`` is
+    set, else rows per ``x``.
+    """
+    fig, ax_ = _fig_ax(ax, (4.6, 3.0))
+    hs = _levels(df[hue], hue_order) if hue else [None]
+    pal = _palette([h for h in hs if h is not None], palette)
+    for h in hs:
+        sub = df if h is None else df[df[hue] == h]
+        g = sub.groupby(x, sort=True)[y]
+        mean, sd, cnt = g.mean(), g.std(ddof=1).fillna(0.0), g.count()
+        spread = sd if band == "sd" else sd / np.sqrt(cnt.clip(lower=1))
+        n = sub[unit].nunique() if unit else int(cnt.max()) if len(cnt) else 0
+        color = pal.get(h, "#1f77b4") if h is not None else "#1f77b4"
+        lab = f"{h} ({_fmt_n(n)})" if h is not None else _fmt_n(n)
+        ls = (linestyles or {}).get(h, "-") if h is not None else "-"
+        xv = mean.index.to_numpy(np.float64)
+        ax_.plot(xv, mean.to_numpy(), color=color, lw=1.5, label=lab, ls=ls)
+        ax_.fill_between(xv, (mean - spread).to_numpy(), (mean + spread).to_numpy(), color=color, alpha=0.2, lw=0)
+    if reference is not None:
+        ax_.axhline(reference, color="#555555", lw=0.7, ls=":")
+    ax_.set_xlabel(xlabel or x)
+    ax_.set_ylabel(ylabel or y)
+    ax_.legend()
+    if title:
+        ax_.set_title(title)
+    return _ret(fig, ax)
+
+
+def distance_effect_curve(
+    df: pd.DataFrame,
+    y: str = "Fold change over control",
+    x: str = "Binned distance (Kb)",
+    hue: str = "tile class",
+    unit: str | None = "enf_data_id",
+    ax: Axes | None = None,
+    title: str | None = None,
+    ylabel: str | None = None,
+    reference: float | None = None,
+):
+    """TSS-CRE distance curves: mean +- SD of ``y`` per tile class against distance (kb).
+
+    ``df`` is ``distance_test.csv`` (one row per CRE and embedding position); n in the
+    legend is the number of CREs (distinct ``unit``).
+    """
+    if unit is not None and unit not in df.columns:
+        unit = "seq_id" if "seq_id" in df.columns else None
+    return mean_curve(
+        df,
+        x=x,
+        y=y,
+        hue=hue,
+        unit=unit,
+        hue_order=["Enhancer", "Silencer"],
+        ax=ax,
+        title=title,
+        xlabel="CRE distance to TSS (kb)",
+        ylabel=ylabel or y,
+        reference=reference,
+    )
+
+
+def greedy_trace_plot(
+    traces: pd.DataFrame,
+    models: Sequence[str] = ("greedy", "additive", "multiplicative"),
+    x: str = "N tiles",
+    ax: Axes | None = None,
+    title: str | None = None,
+    ylabel: str = "Fold change over WT",
+):
+    """Greedy-search traces against the hypothetical additive / multiplicative models.
+
+    ``traces`` has one row per (sequence, round) with a column per model (schema
+    ``greedy_search/*_traces``: ``seq_id, N tiles, greedy, additive, multiplicative``,
+    fold changes over WT). Mean +- SD per model, n sequences in the legend.
+    """
+    present = [m for m in models if m in traces.columns]
+    long = traces.melt(id_vars=[c for c in ("seq_id", "cell_line", "context", x) if c in traces.columns], value_vars=present, var_name="model", value_name=ylabel)
+    return mean_curve(
+        long,
+        x=x,
+        y=ylabel,
+        hue="model",
+        unit="seq_id" if "seq_id" in long.columns else None,
+        hue_order=present,
+        ax=ax,
+        title=title,
+        xlabel="Number of perturbed CRE tiles",
+        ylabel=ylabel,
+        reference=1.0,
+        linestyles={"additive": "--", "multiplicative": ":"},
+    )
+
+
+@_styled
+def saturation_curves(
+    df: pd.DataFrame,
+    x: str = "copy number",
+    y: str = "Normalized TSS effect",
+    unit: str = "seq_id",
+    ax: Axes | None = None,
+    title: str | None = None,
+    color: str | None = None,
+    xlabel: str = "CRE copy number",
+    ylabel: str = "Normalized TSS effect\n(fold change over control)",
+):
+    """Multiplicity (saturation) curves: one thin line per CRE, mean +- SD in bold.
+
+    ``df`` has one row per (CRE ``unit``, ``x``); the legend gives the number of CREs.
+    """
+    fig, ax_ = _fig_ax(ax, (3.6, 3.0))
+    classes = pd.unique(df["tile class"]) if "tile class" in df.columns else []
+    c = color or (TILE_CLASS_COLORS.get(classes[0], MODEL_COLORS["greedy"]) if len(classes) == 1 else MODEL_COLORS["greedy"])
+    for _, g in df.groupby(unit, sort=False):
+        g = g.sort_values(x)
+        ax_.plot(g[x].to_numpy(np.float64), g[y].to_numpy(np.float64), color=c, alpha=0.12, lw=0.6)
+    agg = df.groupby(x, sort=True)[y]
+    mean, sd = agg.mean(), agg.std(ddof=1).fillna(0.0)
+    xv = mean.index.to_numpy(np.float64)
+    ax_.plot(xv, mean.to_numpy(), color=c, lw=2.2, label=f"mean ({_fmt_n(df[unit].nunique())} CREs)")
+    ax_.fill_between(xv, (mean - sd).to_numpy(), (mean + sd).to_numpy(), color=c, alpha=0.25, lw=0)
+    ax_.set_xlabel(xlabel)
+    ax_.set_ylabel(ylabel)
+    ax_.legend()
+    if title:
+        ax_.set_title(title)
+    return _ret(fig, ax)
+
+
+# ---------------------------------------------------------------------------- heatmap
+@_styled
+def location_heatmap(
+    locations: pd.DataFrame,
+    offsets_kb: Sequence[float] | None = None,
+    value: str = "tile_selected",
+    contexts: Sequence[str] = CONTEXTS,
+    ax: Axes | None = None,
+    title: str | None = None,
+):
+    """Heatmap of the tiles a greedy search selected: one row per sequence, one column per tile.
+
+    ``locations`` is ``greedy_search/{min,max}_locations.csv`` for one cell line (rows in
+    tile order per ``seq_id``; ``tile_selected`` 0/1). Rows are grouped by context
+    category (n per block on the left) and sorted by the nearest selected tile. Without
+    ``ax`` a second panel above shows the fraction of sequences selecting each tile.
+    """
+    if ax is None:
+        fig = Figure(figsize=(BOOK_WIDTH * 0.75, 4.4), layout="constrained")
+        top, hm = fig.subplots(2, 1, height_ratios=[1, 3.2], sharex=True)
+    else:
+        fig, hm, top = ax.figure, ax, None
+    df = locations.copy()
+    df["_tile"] = df.groupby(["seq_id"], sort=False).cumcount()
+    n_tiles = int(df["_tile"].max()) + 1
+    xs = np.asarray(offsets_kb, np.float64) if offsets_kb is not None else np.arange(n_tiles, dtype=np.float64)
+    if xs.size != n_tiles:
+        raise ValueError(f"{xs.size} tile offsets for {n_tiles} tiles per sequence")
+    blocks, labels, bounds = [], [], [0]
+    for c in contexts:
+        sub = df[df["context"] == c]
+        if sub.empty:
+            continue
+        mat = sub.pivot_table(index="seq_id", columns="_tile", values=value, aggfunc="max", sort=False).fillna(0.0)
+        mat = mat.reindex(columns=range(n_tiles), fill_value=0.0).to_numpy(np.float64)
+        dist = np.where(mat > 0, np.abs(xs)[None, :], np.inf).min(axis=1)
+        mat = mat[np.argsort(dist, kind="stable")]
+        blocks.append((c, mat))
+        bounds.append(bounds[-1] + mat.shape[0])
+        labels.append(f"{c}\n{_fmt_n(mat.shape[0])}")
+        if top is not None:
+            top.plot(xs, mat.mean(axis=0), color=CONTEXT_COLORS[c], lw=1.2, marker="o", ms=2, label=f"{c} ({_fmt_n(mat.shape[0])})")
+    if not blocks:
+        raise ValueError("no sequences in the requested contexts")
+    full = np.vstack([m for _, m in blocks])
+    # Lay the tiles on a regular grid (a column per tile step) so that the TSS tile,
+    # which is not in the table, shows as its own column at 0 kb.
+    step = float(np.min(np.diff(np.sort(xs)))) if xs.size > 1 else 1.0
+    grid = np.arange(xs.min(), xs.max() + step / 2, step)
+    col_of = np.clip(np.round((xs - grid[0]) / step).astype(int), 0, grid.size - 1)
+    rgba = np.ones((full.shape[0], grid.size, 4))
+    missing_cols = np.setdiff1d(np.arange(grid.size), col_of)
+    rgba[:, missing_cols] = mpl.colors.to_rgba(TILE_CLASS_COLORS["TSS"], alpha=0.35)
+    for (c, _), b0, b1 in zip(blocks, bounds[:-1], bounds[1:]):
+        col = np.asarray(mpl.colors.to_rgba(CONTEXT_COLORS[c]))
+        block = rgba[b0:b1]
+        sel = full[b0:b1] > 0
+        for k, gc in enumerate(col_of):
+            block[sel[:, k], gc] = col
+    hm.imshow(
+        rgba,
+        aspect="auto",
+        interpolation="nearest",
+        extent=(grid[0] - step / 2, grid[-1] + step / 2, full.shape[0], 0),
+    )
+    for b in bounds[1:-1]:
+        hm.axhline(b, color="black", lw=0.6)
+    hm.set_yticks([(a + b) / 2 for a, b in zip(bounds[:-1], bounds[1:])], labels)
+    hm.tick_params(axis="y", length=0)
+    hm.set_xlabel("Tile position relative to TSS (kb); blue column: TSS tile" if offsets_kb is not None else "Tile index")
+    hm.set_ylabel("Sequences")
+    if top is not None:
+        top.set_ylabel("Fraction\nselected")
+        if title:
+            fig.suptitle(title)
+        top.legend(fontsize=6.5, ncols=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+        top.tick_params(labelbottom=False)
+    elif title:
+        hm.set_title(title)
+    return _ret(fig, ax)
+
+
+# ---------------------------------------------------------------------------- scatter
+@_styled
+def scatter_compare(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    hue_order: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    log: bool = False,
+    diagonal: bool = True,
+    method: str = "pearson",
+    palette: dict[str, str] | None = None,
+    s: float = 4.0,
+):
+    """Scatter plot of two measurements of the same items, with n and correlation.
+
+    The title line gives n (finite pairs) and the Pearson (or Spearman) correlation,
+    computed on log10 values when ``log``. ``diagonal`` draws y = x.
+    """
+    fig, ax_ = _fig_ax(ax, (3.6, 3.4))
+    d = df[[x, y] + ([hue] if hue else [])].copy()
+    xv = d[x].to_numpy(np.float64)
+    yv = d[y].to_numpy(np.float64)
+    ok = np.isfinite(xv) & np.isfinite(yv)
+    if log:
+        ok &= (xv > 0) & (yv > 0)
+    d, xv, yv = d[ok], xv[ok], yv[ok]
+    hs = _levels(d[hue], hue_order) if hue else [None]
+    pal = _palette([h for h in hs if h is not None], palette)
+    for h in hs:
+        m = np.ones(len(d), bool) if h is None else (d[hue] == h).to_numpy()
+        lab = None if h is None else f"{h} ({_fmt_n(int(m.sum()))})"
+        ax_.scatter(xv[m], yv[m], s=s, alpha=0.5, lw=0, color=pal.get(h, "#1f77b4") if h is not None else "#1f77b4", label=lab, rasterized=True)
+    if log:
+        ax_.set_xscale("log")
+        ax_.set_yscale("log")
+        for axis in (ax_.xaxis, ax_.yaxis):
+            axis.set_minor_formatter(mpl.ticker.NullFormatter())
+    if diagonal and len(xv):
+        lo, hi = float(min(xv.min(), yv.min())), float(max(xv.max(), yv.max()))
+        ax_.plot([lo, hi], [lo, hi], color="#555555", lw=0.7, ls="--")
+    if len(xv) > 2:
+        a, b = (np.log10(xv), np.log10(yv)) if log else (xv, yv)
+        r = (stats.pearsonr(a, b) if method == "pearson" else stats.spearmanr(a, b))[0]
+        sym = "r" if method == "pearson" else "ρ"
+        stat = f"{_fmt_n(len(xv))}, {method} {sym} = {r:.2f}"
+    else:
+        stat = _fmt_n(len(xv))
+    ax_.set_title(f"{title}\n{stat}" if title else stat)
+    ax_.set_xlabel(xlabel or x)
+    ax_.set_ylabel(ylabel or y)
+    if hue:
+        ax_.legend(markerscale=2)
+    return _ret(fig, ax)
+
+
+@_styled
+def tf_enrichment_scatter(
+    pvalues: pd.DataFrame,
+    x: str = "log(Max enhancer / Max silencer)",
+    y: str = "-log10(pvalue)",
+    label: str = "mark",
+    significant: str = "sign",
+    top: int = 10,
+    ax: Axes | None = None,
+    title: str | None = None,
+):
+    """Volcano-style plot of per-TF enrichment between sufficient enhancers and silencers.
+
+    ``pvalues`` is ``CRE_characterization/pvalues_per_TF_for_sufficient_CREs.csv``;
+    points flagged ``significant`` are coloured; the ``top`` smallest p-values are named.
+    """
+    fig, ax_ = _fig_ax(ax, (4.6, 3.4))
+    sig = pvalues[significant].astype(bool).to_numpy()
+    xv, yv = pvalues[x].to_numpy(np.float64), pvalues[y].to_numpy(np.float64)
+    ax_.scatter(xv[~sig], yv[~sig], s=6, color="#bdbdbd", lw=0, label=f"not significant ({_fmt_n(int((~sig).sum()))})")
+    col = np.where(xv[sig] > 0, TILE_CLASS_COLORS["Enhancer"], TILE_CLASS_COLORS["Silencer"])
+    ax_.scatter(xv[sig], yv[sig], s=8, c=col, lw=0, label=f"significant ({_fmt_n(int(sig.sum()))})")
+    for _, row in pvalues.nlargest(top, y).iterrows():
+        ax_.annotate(str(row[label]), (row[x], row[y]), fontsize=6, xytext=(2, 2), textcoords="offset points")
+    ax_.axvline(0, color="#555555", lw=0.6, ls=":")
+    ax_.set_xlabel("log(max signal at enhancers / max at silencers)")
+    ax_.set_ylabel("-log10 p-value")
+    ax_.legend(loc="upper left")
+    ax_.set_title(title or f"{_fmt_n(len(pvalues))} ChIP-seq marks")
+    return _ret(fig, ax)
+
+
+# ---------------------------------------------------------------------------- tracks
+@_styled
+def coverage_tracks(
+    df: pd.DataFrame,
+    by: str = "name",
+    columns: Sequence[str] = ("WT", "MUT"),
+    bin_size_bp: int = 128,
+    labels: dict[str, str] | None = None,
+    title: str | None = None,
+):
+    """Predicted coverage tracks, one row per example (``by``), WT and MUT overlaid.
+
+    ``df`` is ``example_sequences.csv`` (rows in output-bin order per example). The
+    x axis is the position relative to the centre of the output window in kb.
+    """
+    names = list(pd.unique(df[by]))
+    fig = Figure(figsize=(BOOK_WIDTH, 1.45 * len(names) + 0.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(names), 1, sharex=True))
+    labels = labels or {"WT": "wild type", "MUT": "shuffled context (MUT)"}
+    for a, nm in zip(axes, names):
+        sub = df[df[by] == nm]
+        n = len(sub)
+        pos = (np.arange(n) - n / 2 + 0.5) * bin_size_bp / 1000.0
+        for ccol in columns:
+            a.plot(pos, sub[ccol].to_numpy(np.float64), color=SCORE_COLORS.get(ccol, "#1f77b4"), lw=0.8, label=labels.get(ccol, ccol))
+        a.set_title(f"{nm} ({n} bins of {bin_size_bp} bp)", fontsize=8)
+        a.set_ylabel("Coverage")
+    axes[0].legend(loc="upper left")
+    axes[-1].set_xlabel("Position relative to TSS (kb)")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@_styled
+def fine_tile_tracks(
+    df: pd.DataFrame,
+    genes: Sequence[str] | None = None,
+    gene: str = "gene",
+    saliency: str = "Saliency",
+    creme: str = "CREME",
+    xstreme: str = "XSTREME",
+    title: str | None = None,
+):
+    """Per-nucleotide saliency of a CRE tile with the CREME fine-tile and XSTREME motif masks.
+
+    ``df`` is ``motif_analysis/example_seqs.csv`` (5,000 rows per gene in bp order).
+    Shaded green: positions the CREME fine-tile search kept; orange ticks: XSTREME motif
+    hits.
+    """
+    genes = list(genes) if genes is not None else list(pd.unique(df[gene]))
+    fig = Figure(figsize=(BOOK_WIDTH, 1.2 * len(genes) + 0.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(genes), 1, sharex=True))
+    for a, g in zip(axes, genes):
+        sub = df[df[gene] == g]
+        pos = np.arange(len(sub))
+        sal = sub[saliency].to_numpy(np.float64)
+        a.plot(pos, sal, color=SCORE_COLORS["Saliency"], lw=0.5)
+        lo, hi = float(np.nanmin(sal)), float(np.nanmax(sal))
+        a.fill_between(pos, lo, hi, where=sub[creme].to_numpy(np.float64) > 0, color=SCORE_COLORS["CREME"], alpha=0.25, lw=0, step="mid")
+        xs_hit = pos[sub[xstreme].astype(bool).to_numpy()]
+        a.vlines(xs_hit, lo, lo + 0.08 * (hi - lo), color=SCORE_COLORS["XSTREME"], lw=0.5)
+        a.set_title(f"{g}: {_fmt_n(len(sub))} bp; CREME keeps {int((sub[creme] > 0).sum()):,} bp, XSTREME marks {xs_hit.size:,} bp", fontsize=7.5)
+        a.set_ylabel("Saliency")
+    axes[-1].set_xlabel("Position in the 5 kb CRE tile (bp)")
+    axes[0].legend(
+        handles=[
+            mpl.lines.Line2D([], [], color=SCORE_COLORS["Saliency"], lw=0.8, label="saliency"),
+            Patch(color=SCORE_COLORS["CREME"], alpha=0.35, label="CREME fine tiles"),
+            mpl.lines.Line2D([], [], color=SCORE_COLORS["XSTREME"], lw=0.8, label="XSTREME motifs"),
+        ],
+        loc="upper right",
+        ncols=3,
+    )
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+# ------------------------------------------------------------------------ composites
+@_styled
+def fine_tile_search_curves(
+    scores: pd.DataFrame,
+    ax: Axes | None = None,
+    title: str | None = None,
+):
+    """CREME fine-tile search versus saliency and random ablations, with XSTREME's level.
+
+    ``scores`` is ``motif_analysis/CREME_vs_saliency_vs_XSTREME.csv`` (rows of one or
+    more cell lines). Mean +- SD of each method's score against the number of bp
+    perturbed (``CREME bps``); the dashed line is the mean XSTREME score (one value per
+    tile). n = CRE tiles.
+    """
+    from creme_lib.published import fine_tile_scores_long
+
+    long = fine_tile_scores_long(scores)
+    out = mean_curve(
+        long,
+        x="CREME bps",
+        y="score",
+        hue="method",
+        unit="seq_id",
+        hue_order=["CREME", "Saliency", "Random"],
+        ax=ax,
+        title=title,
+        xlabel="Perturbed bp in the 5 kb tile",
+        ylabel="Normalized TSS activity",
+    )
+    ax_ = out if ax is not None else out.axes[0]
+    xs = scores.drop_duplicates("seq_id")["XSTREME score"].to_numpy(np.float64)
+    xs = xs[np.isfinite(xs)]
+    if xs.size:
+        ax_.axhline(float(xs.mean()), color=SCORE_COLORS["XSTREME"], ls="--", lw=1.2, label=f"XSTREME (mean, {_fmt_n(xs.size)})")
+        ax_.legend()
+    return out
+
+
+@_styled
+def facet(
+    plot_fn,
+    df: pd.DataFrame,
+    by: str,
+    order: Sequence | None = None,
+    ncols: int | None = None,
+    height: float = 3.0,
+    width: float = BOOK_WIDTH,
+    title_fmt: str = "{}",
+    sharey: bool = False,
+    suptitle: str | None = None,
+    **kwargs,
+) -> Figure:
+    """Small multiples: ``plot_fn(subset, ax=..., title=..., **kwargs)`` per level of ``by``."""
+    levels = _levels(df[by], order)
+    if not levels:
+        raise ValueError(f"no rows to facet by {by!r}")
+    ncols = ncols or len(levels)
+    nrows = int(np.ceil(len(levels) / ncols))
+    fig = Figure(figsize=(width, height * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=sharey, squeeze=False)).ravel()
+    for a, lv in zip(axes, levels):
+        plot_fn(df[df[by] == lv], ax=a, title=title_fmt.format(lv), **kwargs)
+    for a in axes[len(levels):]:
+        a.set_visible(False)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig

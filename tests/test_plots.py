@@ -1,0 +1,640 @@
+"""Plot functions on published and synthetic ("pipeline") tables, and the book's figure pages.
+
+Every plot function must accept a published table and a small synthetic table with the same
+columns (what a fresh pipeline run writes), draw without emitting any warning, and return a
+Figure (or draw into a passed Axes). The slow test executes every book page.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+import matplotlib.text
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from creme_lib import plots  # noqa: E402
+from creme_lib import published as pub  # noqa: E402
+from creme_lib.paths import published_results_dir  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+PUBLISHED = published_results_dir()
+HAVE_PUBLISHED = (PUBLISHED / "enformer" / "necessity_test.csv").is_file()
+needs_published = pytest.mark.skipif(not HAVE_PUBLISHED, reason=f"published tables not found under {PUBLISHED}")
+
+PAGES = sorted((REPO / "book" / "figures").glob("*.md")) + [REPO / "book" / "audit.md"]
+
+
+@contextmanager
+def strict():
+    """Any warning (matplotlib, pandas, seaborn deprecations...) fails the test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def render(obj) -> Figure:
+    fig = obj if isinstance(obj, Figure) else obj.get_figure()
+    assert isinstance(fig, Figure)
+    with strict():
+        fig.savefig(io.BytesIO(), format="png", dpi=40)
+    return fig
+
+
+def texts(fig: Figure) -> str:
+    """All text on a figure: titles, labels, tick labels, legends, annotations."""
+    out = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------- synthetic data
+RNG = np.random.default_rng(7)
+TILE_STARTS = [804 + 5000 * i for i in range(19)] + [100804 + 5000 * i for i in range(19)]
+
+
+def seq_ids(n: int, prefix: str = "G") -> list[str]:
+    return [f"{prefix}{i}_chr{1 + i % 22}_{10_000 + 37 * i}_{'+-'[i % 2]}" for i in range(n)]
+
+
+def syn_selected_contexts(cell_line="K562", n=(12, 8, 5)) -> pd.DataFrame:
+    vals = np.concatenate([RNG.uniform(0.951, 1, n[0]), RNG.uniform(-0.049, 0.049, n[1]), RNG.uniform(-2.5, -0.31, n[2])])
+    ctx = ["enhancing"] * n[0] + ["neutral"] * n[1] + ["silencing"] * n[2]
+    ids = seq_ids(len(vals))
+    return pd.DataFrame(
+        {
+            "delta_mean": vals,
+            "path": [f"results/context_dependence_test/enformer/{s}.pickle" for s in ids],
+            "wt": RNG.uniform(10, 100, len(vals)),
+            "std": RNG.uniform(0, 2, len(vals)),
+            "mean_mut": RNG.uniform(0, 10, len(vals)),
+            "seq_id": ids,
+            "context": ctx,
+            "cell_line": cell_line,
+        }
+    )
+
+
+def syn_context_dependence(n=300) -> pd.DataFrame:
+    d = pd.DataFrame({"delta_mean": np.concatenate([RNG.normal(0.5, 0.3, n - 20), RNG.uniform(-3, -0.4, 20)])})
+    d["path"] = "x.pickle"
+    d["wt"] = RNG.uniform(10, 100, n)
+    d["context"] = pub.context_category(d["delta_mean"], pub.BORZOI_THRESHOLDS)
+    d.loc[d["context"] == "other", "context"] = "other"
+    d["cell_line"] = "K562"
+    return d[["delta_mean", "path", "wt", "context", "cell_line"]]
+
+
+def syn_necessity(cell_line="K562") -> pd.DataFrame:
+    rows = []
+    for ctx, n in (("enhancing", 4), ("neutral", 3), ("silencing", 2)):
+        for s in seq_ids(n, prefix=ctx[:3]):
+            for t in TILE_STARTS:
+                rows.append((RNG.normal(0, 0.1), s, t, t + 5000, ctx, cell_line))
+    return pd.DataFrame(rows, columns=["Normalized shuffle effect", "seq_id", "tile_start", "tile_end", "context", "cell_line"])
+
+
+def syn_distance() -> pd.DataFrame:
+    rows = []
+    bins = [b for b in range(-95, 100, 5) if b != 0]
+    for cls, ctx in (("Enhancer", "enhancing"), ("Silencer", "silencing")):
+        for i in range(4):
+            eid = f"G{i}_chr1_{1000 + i}_+_100804_105804"
+            for b in bins:
+                fc = 1 + (1 if cls == "Enhancer" else -0.5) * np.exp(-abs(b) / 20) + RNG.normal(0, 0.05)
+                rows.append((fc, fc - 1, float(b), 0.4, "K562", 5.0, eid, ctx, cls))
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "Fold change over control", "CRE sufficiency effect", "Binned distance (Kb)", "Normalized CRE effect (control)",
+            "cell line", "control", "enf_data_id", "context", "tile class",
+        ],
+    )
+
+
+def syn_locations() -> pd.DataFrame:
+    rows = []
+    for ctx in pub.CONTEXTS:
+        for s in seq_ids(5, prefix=ctx[:3]):
+            chosen = set(RNG.choice(38, 5, replace=False))
+            rows += [(int(k in chosen), ctx, s, "K562") for k in range(38)]
+    return pd.DataFrame(rows, columns=["tile_selected", "context", "seq_id", "cell_line"])
+
+
+def syn_second_iteration() -> pd.DataFrame:
+    parts = []
+    for ctx in pub.CONTEXTS:
+        for s in seq_ids(6, prefix=ctx[:3]):
+            wt = RNG.uniform(20, 100)
+            it1, it2 = wt * RNG.uniform(0.3, 0.9), wt * RNG.uniform(0.5, 0.95)
+            both = it1 * it2 / wt * RNG.uniform(0.8, 1.2)
+            parts.append(
+                pd.DataFrame(
+                    {"0": [wt, it1, it2, both], "context": ctx, "seq_id": s, "cell_line": "K562"},
+                    index=["wt", "greedy_it1", "greedy_it2", "two_cres_shuffled"],
+                )
+            )
+    return pd.concat(parts)
+
+
+def syn_greedy_sufficiency() -> pd.DataFrame:
+    rows = []
+    for s in seq_ids(5):
+        rows += [(1 - np.exp(-k / 4) + RNG.normal(0, 0.02), "enhancing", "K562", s) for k in range(26)]
+    return pd.DataFrame(rows, columns=["Normalized TSS activity", "context", "cell_line", "seq_id"])
+
+
+def syn_sufficient_cres() -> pd.DataFrame:
+    rows = []
+    for i, s in enumerate(seq_ids(12)):
+        cls = "Enhancer" if i % 2 else "Silencer"
+        ctx = "enhancing" if cls == "Enhancer" else "silencing"
+        wt, control = RNG.uniform(20, 100), RNG.uniform(1, 10)
+        mut = control + (0.5 * wt if cls == "Enhancer" else -0.5 * control)
+        eff = (mut - control) / (wt if cls == "Enhancer" else control)
+        t = TILE_STARTS[i * 3 % 38]
+        rows.append(((mut - control) / wt, (mut - control) / control, s, control, wt, mut, t, t + 5000, ctx, "K562", eff, cls))
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "(MUT - CONTROL) / WT", "(MUT - CONTROL) / CONTROL", "seq_id", "control", "wt", "mut", "tile_start", "tile_end",
+            "context", "cell_line", "Normalized CRE effect", "tile class",
+        ],
+    )
+
+
+def syn_pvalues() -> pd.DataFrame:
+    n = 40
+    lr = RNG.normal(0.2, 0.4, n)
+    p = 10 ** -RNG.uniform(0, 8, n)
+    return pd.DataFrame(
+        {
+            "enhancer / silencer": np.exp(lr), "log(Max enhancer / Max silencer)": lr, "-log10(pvalue)": -np.log10(p),
+            "pvalue": p, "mark": [f"TF{i}" for i in range(n)], "sign": p < 1e-3,
+        }
+    )
+
+
+def syn_example_sequences() -> pd.DataFrame:
+    parts = [
+        pd.DataFrame({"WT": RNG.gamma(1, 0.05, 896), "MUT": RNG.gamma(1, 0.05, 896), "name": f"{c} context"}) for c in pub.CONTEXTS
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def syn_motif_scores() -> pd.DataFrame:
+    rows = []
+    for s in seq_ids(4):
+        x = 0.07
+        for b in range(11):
+            bp = 500.0 * b if b < 10 else np.nan
+            rows.append((1 - 0.05 * b if b < 10 else np.nan, bp, 1 - 0.09 * b, max(0.05, 1 - 0.3 * b), x, s + "_100804_105804.pickle", "K562"))
+    return pd.DataFrame(rows, columns=["CREME score", "CREME bps", "Saliency score", "Random score", "XSTREME score", "seq_id", "cell_line"])
+
+
+def syn_fine_tiles() -> pd.DataFrame:
+    parts = []
+    for g in ("GENE1", "GENE2"):
+        creme = np.zeros(5000)
+        creme[1000:1500] = 1
+        parts.append(pd.DataFrame({"Saliency": RNG.normal(0, 1, 5000), "CREME": creme, "XSTREME": RNG.random(5000) < 0.1, "gene": g}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def syn_n_seqs() -> pd.DataFrame:
+    rows = [(cl, c, n, min(n, 200)) for cl in pub.CELL_LINES for c, n in zip(pub.CONTEXTS, RNG.integers(50, 500, 3))]
+    return pd.DataFrame(rows, columns=["cell line", "context category", "Number of contexts", "Number of contexts after sampling"])
+
+
+def syn_traces() -> pd.DataFrame:
+    rows = []
+    for s in seq_ids(6):
+        for k in range(11):
+            rows.append((s, "K562", "enhancing", k, max(0.0, 1 - 0.12 * k + RNG.normal(0, 0.02)) if k else 1.0, 1 - 0.08 * k, 0.92**k))
+    return pd.DataFrame(rows, columns=list(pub.EXPECTED_COLUMNS["greedy_search/min_traces"]))
+
+
+def syn_multiplicity() -> pd.DataFrame:
+    rows = []
+    for s in seq_ids(8):
+        for c in range(1, 9):
+            rows.append((s, "K562", "enhancing", "Enhancer", c, 1 + np.log1p(c) * RNG.uniform(0.5, 1.5)))
+    return pd.DataFrame(rows, columns=list(pub.EXPECTED_COLUMNS["multiplicity"]))
+
+
+SYNTHETIC = {
+    "selected_contexts": syn_selected_contexts,
+    "necessity_test": syn_necessity,
+    "distance_test": syn_distance,
+    "greedy_search/min_locations": syn_locations,
+    "greedy_search/min_second_iteration": syn_second_iteration,
+    "greedy_search/sufficiency_of_greedy_tiles_min": syn_greedy_sufficiency,
+    "sufficient_CREs": syn_sufficient_cres,
+    "example_sequences": syn_example_sequences,
+    "motif_analysis/CREME_vs_saliency_vs_XSTREME": syn_motif_scores,
+    "motif_analysis/example_seqs": syn_fine_tiles,
+    "N_seqs_per_context_category": syn_n_seqs,
+}
+
+
+def table(source: str, name: str, model: str = "enformer", cell_line: str | None = "K562") -> pd.DataFrame:
+    """The published table (one cell line, if it has one) or its synthetic stand-in."""
+    if source == "synthetic":
+        if name == "pvalues_per_TF_for_sufficient_CREs":
+            return syn_pvalues()
+        if name == "context_dependence_test":
+            return syn_context_dependence()
+        return SYNTHETIC[name]()
+    if not HAVE_PUBLISHED:
+        pytest.skip("published tables not available")
+    if model == "CRE_characterization" or name in ("example_sequences", "N_seqs_per_context_category", "motif_analysis/example_seqs"):
+        cell_line = None
+    if name == "selected_contexts":
+        return pub.load_table(None, model, name, cell_line or "K562")
+    return pub.load_table(None, model, name, cell_line=cell_line)
+
+
+SOURCES = ["synthetic", pytest.param("published", marks=needs_published)]
+
+
+# ------------------------------------------------------------------------------ schema
+@needs_published
+@pytest.mark.parametrize("name", sorted(SYNTHETIC))
+def test_synthetic_tables_have_the_published_schema(name):
+    pub_cols = list(pub.load_table(None, "enformer", name, "K562" if name == "selected_contexts" else None).columns)
+    assert list(SYNTHETIC[name]().columns) == pub_cols
+    p = pub.load_table(None, "CRE_characterization", "pvalues_per_TF_for_sufficient_CREs")
+    assert list(syn_pvalues().columns) == list(p.columns)
+
+
+def test_constants_are_consistent():
+    assert set(plots.CONTEXT_COLORS) >= set(pub.CONTEXTS)
+    assert set(plots.TILE_CLASS_COLORS) >= set(pub.TILE_CLASSES)
+    assert set(plots.MODEL_COLORS) >= {"greedy", "additive", "multiplicative"}
+    assert len({plots.CONTEXT_COLORS[c] for c in pub.CONTEXTS}) == 3
+    assert plots.significance_stars(0.2) == "ns" and plots.significance_stars(1e-5) == "****"
+    assert plots.significance_stars(0.03) == "*" and plots.significance_stars(0.005) == "**"
+
+
+# ------------------------------------------------------------------------ plot functions
+@pytest.mark.parametrize("source", SOURCES)
+def test_context_histogram(source):
+    sc = table(source, "selected_contexts")
+    with strict():
+        fig = plots.context_histogram(sc, title="t")
+    render(fig)
+    txt = texts(fig)
+    for c in pub.CONTEXTS:
+        n = int((sc["context"] == c).sum())
+        assert f"{c} (n={n:,}, inset)" in txt
+    assert f"all sequences (n={len(sc):,})" in txt
+    assert fig.get_size_inches()[0] <= plots.BOOK_WIDTH
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_context_histogram_full_table_recomputes_categories(source):
+    cd = table(source, "context_dependence_test", model="borzoi")
+    with strict():
+        fig = plots.context_histogram(cd, context=None, thresholds=pub.BORZOI_THRESHOLDS)
+    render(fig)
+    n_enh = int((cd["delta_mean"] > 0.9).sum())
+    assert f"enhancing (n={n_enh:,}, inset)" in texts(fig)
+
+
+@pytest.mark.parametrize("kind", ["box", "boxen"])
+@pytest.mark.parametrize("source", SOURCES)
+def test_category_boxplot(source, kind):
+    nt = table(source, "necessity_test")
+    with strict():
+        fig = plots.category_boxplot(nt, "Normalized shuffle effect", x="context", order=pub.CONTEXTS, kind=kind)
+    render(fig)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    for c, lab in zip(pub.CONTEXTS, labels):
+        assert lab == f"{c}\nn={int((nt['context'] == c).sum()):,}"
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_category_boxplot_with_hue_into_ax(source):
+    nt = table(source, "necessity_test", cell_line=None)
+    fig = Figure()
+    ax = fig.add_subplot()
+    with strict():
+        out = plots.category_boxplot(nt, "Normalized shuffle effect", x="context", hue="cell_line", order=pub.CONTEXTS, kind="boxen")
+        out2 = plots.category_boxplot(nt, "Normalized shuffle effect", x="context", hue="cell_line", ax=ax)
+    assert isinstance(out, Figure) and out2 is ax
+    render(out)
+    render(fig)
+    counts = nt.groupby(["context", "cell_line"]).size()
+    assert all(f"{n:,}" in texts(out) for n in counts)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_distance_effect_curve(source):
+    d = table(source, "distance_test")
+    with strict():
+        fig = plots.distance_effect_curve(d, reference=1.0)
+        fig2 = plots.distance_effect_curve(pub.fold_change_over_max(d), y="Fold change over max")
+    render(fig)
+    render(fig2)
+    for cls in pub.TILE_CLASSES:
+        n = d.loc[d["tile class"] == cls, "enf_data_id"].nunique()
+        assert f"{cls} (n={n:,})" in texts(fig)
+    assert "kb" in fig.axes[0].get_xlabel()
+    assert len(fig.axes[0].collections) == 2  # one SD band per class
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_greedy_sufficiency_curve(source):
+    g = pub.add_iteration(table(source, "greedy_search/sufficiency_of_greedy_tiles_min"))
+    assert g.groupby("seq_id")["N tiles"].max().eq(25).all()
+    with strict():
+        fig = plots.mean_curve(g, "N tiles", "Normalized TSS activity", hue="context", unit="seq_id", reference=1.0)
+    render(fig)
+    assert f"enhancing (n={g['seq_id'].nunique():,})" in texts(fig)
+
+
+def test_greedy_trace_plot_on_pipeline_schema():
+    tr = syn_traces()
+    with strict():
+        fig = plots.greedy_trace_plot(tr, title="traces")
+    render(fig)
+    txt = texts(fig)
+    for m in ("greedy", "additive", "multiplicative"):
+        assert f"{m} (n=6)" in txt
+    assert "Fold change over WT" in fig.axes[0].get_ylabel()
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_location_heatmap(source):
+    loc = table(source, "greedy_search/min_locations")
+    offsets = pub.tile_offsets_kb() if source == "published" else np.array([b for b in range(-95, 100, 5) if b != 0], float)
+    assert len(offsets) == 38 and 0 not in offsets
+    with strict():
+        fig = plots.location_heatmap(loc, offsets, title="heat")
+        fig2 = Figure()
+        ax = fig2.add_subplot()
+        out = plots.location_heatmap(loc, offsets, ax=ax)
+    assert out is ax
+    render(fig)
+    render(fig2)
+    for c in pub.CONTEXTS:
+        n = loc.loc[loc["context"] == c, "seq_id"].nunique()
+        assert f"{c}\nn={n:,}" in texts(fig)
+    # 38 tiles + the TSS column on a regular 5 kb grid
+    assert fig.axes[1].images[0].get_array().shape[1] == 39
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_second_iteration_models_and_scatter(source):
+    si = table(source, "greedy_search/min_second_iteration")
+    w = pub.second_iteration_wide(si)
+    assert np.allclose(w["greedy"], w["two_cres_shuffled"] / w["wt"])
+    assert np.allclose(w["additive"], (w["greedy_it1"] + w["greedy_it2"] - w["wt"]) / w["wt"])
+    assert np.allclose(w["multiplicative"], w["greedy_it1"] * w["greedy_it2"] / w["wt"] ** 2)
+    e = w[w["context"] == "enhancing"]
+    with strict():
+        fig = plots.model_comparison_boxplot(e, title="iteration 2")
+        fig2 = plots.scatter_compare(e, "greedy", "additive")
+    render(fig)
+    render(fig2)
+    assert f"n={len(e):,}" in texts(fig)
+    assert re.search(rf"n={len(e):,}, pearson r = -?\d\.\d\d", fig2.axes[0].get_title())
+    assert re.search(r"\*|ns", texts(fig))
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_scatter_compare_log(source):
+    if source == "published":
+        df = pub.model_activity_pairs(None, "K562")
+    else:
+        df = pd.DataFrame({"gene_id": list("abcdef"), "Enformer WT": [1, 2, 3, 4, 5, 6.0], "Borzoi WT": [2, 2, 5, 3, 8, 9.0]})
+    with strict():
+        fig = plots.scatter_compare(df, "Enformer WT", "Borzoi WT", log=True, diagonal=False)
+    render(fig)
+    assert fig.axes[0].get_xscale() == "log"
+    assert f"n={len(df):,}" in fig.axes[0].get_title()
+
+
+def test_saturation_curves_on_pipeline_schema():
+    m = syn_multiplicity()
+    with strict():
+        fig = plots.saturation_curves(m, title="multiplicity")
+        f2 = plots.facet(plots.saturation_curves, m, by="tile class")
+    render(fig)
+    render(f2)
+    assert "mean (n=8 CREs)" in texts(fig)
+    assert len(fig.axes[0].lines) == 8 + 1
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_class_histogram_and_tss_offsets(source):
+    s = table(source, "sufficient_CREs", cell_line=None)
+    s = s.assign(d=pub.tss_offset_kb(s))
+    assert (s["d"] % 5 == 0).all() and (s["d"] != 0).all()
+    with strict():
+        fig = plots.class_histogram(s, "d", hue_order=pub.TILE_CLASSES, bins=list(range(-100, 101, 5)))
+    render(fig)
+    for cls in pub.TILE_CLASSES:
+        assert f"{cls} (n={int((s['tile class'] == cls).sum()):,})" in texts(fig)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_count_bars(source):
+    n = table(source, "N_seqs_per_context_category")
+    with strict():
+        fig = plots.count_bars(n, "cell line", "Number of contexts", hue="context category", hue_order=pub.CONTEXTS)
+    render(fig)
+    assert all(f"{int(v):,}" in texts(fig) for v in n["Number of contexts"])
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_tracks_and_enrichment(source):
+    ex = table(source, "example_sequences")
+    es = table(source, "motif_analysis/example_seqs")
+    pv = table(source, "pvalues_per_TF_for_sufficient_CREs", model="CRE_characterization")
+    ms = table(source, "motif_analysis/CREME_vs_saliency_vs_XSTREME", cell_line=None)
+    with strict():
+        figs = [
+            plots.coverage_tracks(ex),
+            plots.fine_tile_tracks(es),
+            plots.tf_enrichment_scatter(pv),
+            plots.fine_tile_search_curves(ms[ms["cell_line"] == "K562"]),
+        ]
+    for f in figs:
+        render(f)
+    assert f"n={len(pv):,}" in texts(figs[2])
+    n_tiles = ms.loc[ms["cell_line"] == "K562", "seq_id"].nunique()
+    assert f"CREME (n={n_tiles:,})" in texts(figs[3])
+
+
+def test_facet_and_placeholder():
+    nt = syn_necessity()
+    with strict():
+        fig = plots.facet(plots.category_boxplot, nt, by="context", value="Normalized shuffle effect", x="cell_line")
+    render(fig)
+    assert len([a for a in fig.axes if a.get_visible()]) == 3
+    ph = plots.placeholder("ED Fig. 3c", ["enformer/sufficiency_test.csv"])
+    html = ph._repr_html_()
+    assert "admonition" in html and "not in the published copy" in html and "sufficiency_test.csv" in html
+    assert "results_dir" in ph._repr_markdown_()
+    ph2 = plots.missing_panel("x", ["sufficiency_test"], results_dir="/nonexistent/run", model="enformer")
+    assert "this results folder" in ph2.title and "enformer/sufficiency_test.csv" in ph2.text
+
+
+# ------------------------------------------------------------------------ published.py
+def test_parse_seq_id():
+    assert pub.parse_seq_id("RUFY3_chr4_70704800_+") == {"gene": "RUFY3", "chrom": "chr4", "tss": 70704800, "strand": "+"}
+    d = pub.parse_seq_id("SQOR_chr15_45635028_+_100804_105804.pickle")
+    assert d["tile_start"] == 100804 and d["tile_end"] == 105804
+    df = pub.parse_seq_id(pd.Series(["HLA_DRB1_chr6_32589848_-", "A_chrX_5_+"]))
+    assert df["gene"].tolist() == ["HLA_DRB1", "A"] and df["tss"].tolist() == [32589848, 5]
+    with pytest.raises(ValueError):
+        pub.parse_seq_id("not_an_id")
+
+
+def test_classification_thresholds():
+    t = pub.PAPER_THRESHOLDS
+    cats = pub.context_category([0.96, 0.95, 0.04, -0.05, -0.31, -0.3, 0.5], t)
+    assert cats.tolist() == ["enhancing", "other", "neutral", "other", "silencing", "other", "other"]
+    nt = pd.DataFrame(
+        {"Normalized shuffle effect": [0.31, 0.29, -0.31, -0.31, 0.5], "context": ["enhancing", "enhancing", "silencing", "neutral", "silencing"]}
+    )
+    assert pub.necessary_cres(nt)["tile class"].tolist() == ["Enhancer", "Silencer"]
+    s = syn_sufficient_cres()
+    assert len(pub.sufficient_cres(s)) == len(s)
+    assert len(pub.sufficient_cres(s, pub.Thresholds(sufficiency=10.0))) == 0
+    assert np.allclose(pub.normalized_cre_effect(s), s["Normalized CRE effect"])
+
+
+@needs_published
+def test_load_table_errors_name_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"sufficiency_test\.csv.*published copy does not contain"):
+        pub.load_table(None, "enformer", "sufficiency_test")
+    with pytest.raises(pub.MissingTableError, match="not one of the tables the published copy is known to lack") as e:
+        pub.load_table(tmp_path, "enformer", "necessity_test")
+    assert e.value.published_gap is False
+    assert pub.load_table(None, "enformer", "necessity_test", cell_line="PC-3")["cell_line"].eq("PC-3").all()
+    g = pub.selected_genes(None, "borzoi", "GM12878")
+    assert len(g) == 10_000 and g["seq_id"].str.match(r".+_chr\w+_\d+_[+-]$").all()
+
+
+# ------------------------------------------------------------------------------- pages
+def test_pages_are_thin_parameterized_notebooks():
+    assert len(PAGES) == 17, [p.name for p in PAGES]
+    for p in PAGES:
+        text = p.read_text(encoding="utf-8")
+        assert text.startswith("---\njupytext:") and "kernelspec:" in text.split("---")[1], p
+        assert re.search(r"^# \S", text, flags=re.M), p
+        cells = re.findall(r"```\{code-cell\} ipython3\n(:tags: \[[^\]]*\])?", text)
+        assert cells and all(c and "hide-input" in c for c in cells), p
+        params = re.search(r":tags: \[parameters, hide-input\]\n\n(.*?)```", text, flags=re.S)
+        assert params and 'results_dir = None' in params.group(1) and 'model = "enformer"' in params.group(1), p
+        assert "import matplotlib.pyplot" not in text and ".subplots(" not in text, p  # figure logic lives in creme_lib
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_page_executes(page):
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+    if not HAVE_PUBLISHED:
+        pytest.skip("published tables not available")
+    nb = jupytext.read(page)
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}})
+    t0 = time.perf_counter()
+    client.execute()  # raises CellExecutionError on any error
+    elapsed = time.perf_counter() - t0
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    stderr = [o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    assert not stderr, stderr
+    shown = [o for o in outputs if {"image/png", "text/html"} & set(o.get("data", {}))]
+    assert shown, f"{page.name} displays nothing"
+    assert elapsed < 30, f"{page.name} took {elapsed:.1f} s"
+
+
+# ------------------------------------------------- pages on a (synthetic) fresh pipeline run
+def fresh_run_folder(root: Path) -> Path:
+    """The published tables plus synthetic versions of the tables the published copy lacks.
+
+    Stands in for a fresh pipeline run so that the pages' fresh-run branches execute.
+    """
+    rng = np.random.default_rng(3)
+    res = root / "results"
+    for src in PUBLISHED.rglob("*"):
+        if src.is_file():
+            dst = res / src.relative_to(PUBLISHED)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.symlink_to(src)
+    e = res / "enformer"
+    sel = pd.concat([pub.load_table(None, "enformer", "selected_contexts", cl) for cl in pub.CELL_LINES], ignore_index=True)
+    extra = pd.DataFrame({"delta_mean": rng.normal(0.5, 0.3, 300), "wt": 10.0, "seq_id": seq_ids(300, "X"), "cell_line": "K562"})
+    pd.concat([sel[["delta_mean", "wt", "seq_id", "cell_line"]], extra], ignore_index=True).to_csv(e / "context_dependence_test.csv")
+    swaps = []
+    for cl in pub.CELL_LINES:
+        s = sel[sel["cell_line"] == cl].groupby("context").head(4)
+        swaps += [
+            {"source_seq_id": a, "target_seq_id": b, "Normalized context effect": rng.normal(), "cell_line": cl}
+            for a in s["seq_id"] for b in s["seq_id"]
+        ]
+    pd.DataFrame(swaps).to_csv(e / "context_swap_test.csv")
+    nt = pub.load_table(None, "enformer", "necessity_test")
+    ctl = rng.uniform(1, 10, len(nt))
+    wt = rng.uniform(20, 100, len(nt))
+    eff = rng.normal(0, 0.1, len(nt))
+    mut = ctl + eff * np.where(nt["context"] == "enhancing", wt, ctl)
+    nt.drop(columns="Normalized shuffle effect").assign(control=ctl, wt=wt, mut=mut).to_csv(e / "sufficiency_test.csv")
+    si = pub.load_table(None, "enformer", "greedy_search/min_second_iteration")
+    ids = si.drop_duplicates("seq_id").groupby(["cell_line", "context"]).head(6)[["seq_id", "cell_line", "context"]]
+    for name, sign in (("min", -1), ("max", 1)):
+        rows = []
+        for seq, cl, ctx in ids.itertuples(index=False):
+            kind = rng.choice([-0.5, 0.0, 0.5])
+            for k in range(11):
+                add = 1 + sign * 0.08 * k
+                rows.append((seq, cl, ctx, k, add + (kind if k else 0.0), add, (1 + sign * 0.08) ** k))
+        pd.DataFrame(rows, columns=list(pub.EXPECTED_COLUMNS[f"greedy_search/{name}_traces"])).to_csv(e / "greedy_search" / f"{name}_traces.csv")
+    rows = []
+    for seq, cl, ctx in ids[ids["context"] != "neutral"].itertuples(index=False):
+        cls = "Enhancer" if ctx == "enhancing" else "Silencer"
+        rows += [(seq, cl, ctx, cls, c, 1 + (0.5 if cls == "Enhancer" else -0.08) * np.log1p(c)) for c in range(1, 9)]
+    pd.DataFrame(rows, columns=list(pub.EXPECTED_COLUMNS["multiplicity"])).to_csv(e / "multiplicity.csv")
+    return res
+
+
+BRANCH_PAGES = [p for p in PAGES if "pub.has_table(" in p.read_text(encoding="utf-8")]
+
+
+@pytest.fixture(scope="module")
+def fresh_run(tmp_path_factory) -> Path:
+    if not HAVE_PUBLISHED:
+        pytest.skip("published tables not available")
+    return fresh_run_folder(tmp_path_factory.mktemp("fresh"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", BRANCH_PAGES, ids=lambda p: p.stem)
+def test_page_executes_on_a_fresh_run(page, fresh_run):
+    """With ``results_dir`` on a run that has every table, pages draw panels, not placeholders."""
+    jupytext = pytest.importorskip("jupytext")
+    nbclient = pytest.importorskip("nbclient")
+    nb = jupytext.read(page)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    params[0].source = f'results_dir = {str(fresh_run)!r}\nmodel = "enformer"'
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}})
+    client.execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    assert "not in the published copy" not in html and "not in this results folder" not in html, page.name
+    assert any("image/png" in o.get("data", {}) for o in outputs)
