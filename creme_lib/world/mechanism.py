@@ -174,7 +174,7 @@ class Mechanism:
 
     @property
     def cell_lines(self) -> tuple[str, ...]:
-        """Cell lines in track order (the order of :data:`CELL_LINES`)."""
+        """Cell lines in track order (the order of ``CELL_LINES``)."""
         used = {a[0] for a in self.activators} | {r[0] for r in self.repressors}
         return tuple(c for c in CELL_LINES if c in used)
 

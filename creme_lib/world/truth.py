@@ -196,7 +196,7 @@ def _gene_sites(world: World, gene: pd.Series) -> pd.DataFrame:
 
 
 def bin_occupancy_from_record(world: World, gene: str, remove: tuple[str, ...] | list[str] = ()) -> np.ndarray:
-    """Binned occupancy ``(1536, M)`` of a gene window from the record, minus ``remove``d elements."""
+    """Binned occupancy ``(1536, M)`` of a gene window from the record, minus the elements in ``remove``."""
     g = world.gene(gene)
     s = _gene_sites(world, g)
     if len(remove):
@@ -215,7 +215,7 @@ def expected_output(
     remove: tuple[str, ...] | list[str] = (),
     bins: tuple[int, ...] | list[int] = TSS_BINS,
 ) -> np.ndarray:
-    """What the model outputs for the gene's window (with ``remove``d elements' sites deleted).
+    """What the model outputs for the gene's window (with the sites of the elements in ``remove`` deleted).
 
     Returns
     -------

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Screenshot built book pages with headless Chromium (Debian: apt-get install chromium),
+# to look at them as a reader would. Usage, after `make book`:
+#   scripts/screenshot_book.sh [page ...]      (default: a few figure pages and the audit)
+# PNGs land in _build/screenshots/<page>.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+[ -n "$browser" ] || { echo "no chromium found: apt-get install chromium" >&2; exit 1; }
+pages=("$@")
+[ ${#pages[@]} -gt 0 ] || pages=(book/figures/fig1 book/figures/fig2 book/figures/ed_fig3 book/audit book/quickstart)
+mkdir -p _build/screenshots
+for page in "${pages[@]}"; do
+  html="_build/html/${page}.html"
+  [ -f "$html" ] || { echo "missing $html (run make book first)" >&2; exit 1; }
+  out="_build/screenshots/$(echo "$page" | tr '/' '_').png"
+  "$browser" --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
+    --window-size=1280,2400 --screenshot="$out" "file://$PWD/$html" >/dev/null 2>&1
+  echo "$out"
+done
