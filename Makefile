@@ -11,12 +11,15 @@ export PYTHONHASHSEED ?= 0
 # Read-only inputs (published results, track tables) live beside the checkout.
 export CREME_SHARED_DATA ?= $(abspath ..)/shared/data
 PYTEST_ARGS ?=
+CORES ?= 2
+SNAKEMAKE_ARGS ?=
 
-.PHONY: help env test test-fast book bench clean distclean
+.PHONY: help env test test-fast pipeline book bench clean distclean
 
 help:
 	@echo "make test   - set up .venv if needed and run the whole test suite"
-	@echo "make book   - set up .venv if needed and build the Jupyter Book into _build/html"
+	@echo "make book   - set up .venv if needed, run the pipeline (Snakefile) and build the book into _build/html"
+	@echo "make pipeline - only the pipeline: results/<model>/ tables and book/_generated/ pages"
 	@echo "make bench  - run the benchmarks (creme-nn side by side) and print the ratios"
 
 $(STAMP): requirements/lock.txt pyproject.toml
@@ -35,8 +38,13 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
-book: $(STAMP)
-	PATH=$(abspath $(BIN)):$$PATH $(BIN)/jupyter-book build -W -n --keep-going .
+# The analysis pipeline (Snakefile): every notebook per cell line on the embedded world,
+# tables to results/<model>/, pages to book/_generated/, then the full TOC of the book.
+pipeline: $(STAMP)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake -c$(CORES) $(SNAKEMAKE_ARGS)
+
+book: pipeline
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/jupyter-book build -W -n --keep-going --toc book/_generated/_toc.yml .
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps creme-nn==0.2.5 2>&1 | grep -v "is ignored: it is neither" || true
@@ -46,4 +54,4 @@ clean:
 	rm -rf _build .pytest_cache .jupyter_cache
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) results book/_generated .snakemake .cache

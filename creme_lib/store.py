@@ -40,6 +40,7 @@ def atomic_write_csv(df: pd.DataFrame, path: str | os.PathLike, **to_csv) -> Pat
             df.to_csv(fh, index=to_csv.pop("index", False), **to_csv)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

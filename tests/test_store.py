@@ -12,6 +12,7 @@ def test_atomic_write_leaves_no_temp_and_roundtrips_floats(tmp_path):
     p = atomic_write_csv(df, tmp_path / "sub" / "t.csv")
     pd.testing.assert_frame_equal(pd.read_csv(p), df)
     assert [f.name for f in p.parent.iterdir()] == ["t.csv"]
+    assert p.stat().st_mode & 0o777 == 0o644
 
 
 def test_failed_write_keeps_previous_file(tmp_path):

@@ -18,6 +18,15 @@ run CREME at scale. This package replaces both with
   interact, what each perturbation should do, computed from the generator's record, so every
   CREME test can be scored against the answer (a positive control).
 
+A note on interaction labels: the world names a pair by what the two elements do *together*
+(gain of function): ``coop`` pairs are superadditive, ``sat`` pairs subadditive. CREME's
+higher-order interaction test measures what *removing* them costs, and there the two
+swap: losing one cooperative partner already costs most of the pair's effect, so the
+joint loss is smaller than the sum of single losses (subadditive in the paper's
+removal-based sense), while saturated partners cover for each other until both are gone
+(superadditive). :data:`creme_lib.validation.CREME_LABEL` holds this mapping and the
+validation page scores against it.
+
 Quick start::
 
     from creme_lib.world import default_world, SyntheticModel, tile_truth

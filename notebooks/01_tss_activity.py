@@ -1,0 +1,72 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # TSS activity and gene selection
+#
+# The model predicts the wild-type activity of every annotated protein-coding TSS (mean of
+# the cell line's CAGE-like track over the two bins flanking the window centre). Each gene
+# keeps its most active TSS, and the `n_genes` most active genes are the selection that every
+# later test starts from (the paper: 10,000 genes per cell line). TSSs whose window is mostly
+# `N` (off a chromosome end) are skipped and listed.
+
+# %% tags=["parameters"]
+# Run parameters (papermill injects the Snakefile's values after this cell).
+# None means "the model preset's value" (creme_lib.pipeline.PRESETS).
+cell_line = "K562"
+model = "synthetic"  # or "enformer" (the paper's sizes; needs a GPU)
+genome_fasta = None  # None: the embedded world's genome
+annotation_gtf = None  # None: the embedded world's annotation
+bigwig_dir = None  # None: the bigwig/ folder next to the genome, if any
+n_genes = None
+n_shuffles = None
+n_shuffles_context = None
+seed = 0
+batch_size = None
+results_dir = "results"
+shard_index = 0
+shard_count = 1
+overrides = {}  # any other preset field, e.g. {"max_cres": 10}
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from creme_lib import pipeline
+
+pipeline.setup_logging()
+cfg = pipeline.configure(
+    cell_line, model, genome_fasta, annotation_gtf, bigwig_dir, results_dir, seed, shard_index, shard_count,
+    n_genes=n_genes, n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
+)
+print(f"{cfg.cell_line}, {cfg.model} model; results in {cfg.root}")
+
+# %%
+selected = pipeline.select_genes(cfg)
+
+# %%
+if cfg.collecting:
+    tss = pipeline.read_cell_table(cfg, "tss_activity")
+    skipped = pipeline.read_cell_table(cfg, "skipped_tss")
+    print(f"{len(tss)} TSSs predicted, {len(skipped)} skipped, {len(selected)} genes selected")
+    fig, ax = plt.subplots(figsize=(5, 3))
+    bins = np.linspace(np.log10(tss.activity.min()), np.log10(tss.activity.max()) + 1e-9, 40)
+    ax.hist(np.log10(tss.activity), bins=bins, color="0.7", label="all TSSs")
+    ax.hist(np.log10(selected[cfg.cell_line]), bins=bins, color="C0", label="selected genes")
+    ax.set(xlabel=f"log10 predicted TSS activity ({cfg.cell_line})", ylabel="TSSs")
+    ax.legend(frameon=False)
+    plt.show()
+
+# %%
+if cfg.collecting:
+    display(selected.tail(10).iloc[::-1])

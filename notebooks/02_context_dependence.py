@@ -1,0 +1,66 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Context dependence test
+#
+# For each selected gene the TSS tile is kept and the rest of the window is replaced by
+# dinucleotide shuffles. The normalized context effect `delta_mean = (WT - mean MUT) / WT`
+# sorts contexts into **enhancing** (> 0.95), **neutral** (|x| < 0.05) and **silencing**
+# (< -0.3); at most `max_per_category` of each are sampled (`random_state=42`) for the
+# CRE-level tests.
+
+# %% tags=["parameters"]
+# Run parameters (papermill injects the Snakefile's values after this cell).
+# None means "the model preset's value" (creme_lib.pipeline.PRESETS).
+cell_line = "K562"
+model = "synthetic"  # or "enformer" (the paper's sizes; needs a GPU)
+genome_fasta = None  # None: the embedded world's genome
+annotation_gtf = None  # None: the embedded world's annotation
+bigwig_dir = None  # None: the bigwig/ folder next to the genome, if any
+n_genes = None
+n_shuffles = None
+n_shuffles_context = None
+seed = 0
+batch_size = None
+results_dir = "results"
+shard_index = 0
+shard_count = 1
+overrides = {}  # any other preset field, e.g. {"max_cres": 10}
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from creme_lib import pipeline
+
+pipeline.setup_logging()
+cfg = pipeline.configure(
+    cell_line, model, genome_fasta, annotation_gtf, bigwig_dir, results_dir, seed, shard_index, shard_count,
+    n_genes=n_genes, n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
+)
+print(f"{cfg.cell_line}, {cfg.model} model; results in {cfg.root}")
+
+# %%
+table = pipeline.run_context_dependence(cfg)
+selected = pipeline.classify_contexts(cfg)
+
+# %%
+if cfg.collecting:
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.hist(table.delta_mean.clip(-2, 1.05), bins=50, color="0.6")
+    for x, c in ((0.95, "C3"), (0.05, "0.3"), (-0.05, "0.3"), (-0.3, "C0")):
+        ax.axvline(x, color=c, lw=1, ls="--")
+    ax.set(xlabel="normalized context effect (WT - MUT) / WT", ylabel="genes", title=cfg.cell_line)
+    plt.show()
+    display(pipeline.read_cell_table(cfg, "N_seqs_per_context_category"))

@@ -1,0 +1,68 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Context swap test
+#
+# The TSS tile of each sampled sequence is pasted into every sampled context (up to
+# `swap_per_category` per category). `Normalized context effect = (MUT - WT_source) /
+# WT_source`: how much the new context changes the TSS's activity relative to its own.
+
+# %% tags=["parameters"]
+# Run parameters (papermill injects the Snakefile's values after this cell).
+# None means "the model preset's value" (creme_lib.pipeline.PRESETS).
+cell_line = "K562"
+model = "synthetic"  # or "enformer" (the paper's sizes; needs a GPU)
+genome_fasta = None  # None: the embedded world's genome
+annotation_gtf = None  # None: the embedded world's annotation
+bigwig_dir = None  # None: the bigwig/ folder next to the genome, if any
+n_genes = None
+n_shuffles = None
+n_shuffles_context = None
+seed = 0
+batch_size = None
+results_dir = "results"
+shard_index = 0
+shard_count = 1
+overrides = {}  # any other preset field, e.g. {"max_cres": 10}
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from creme_lib import pipeline
+
+pipeline.setup_logging()
+cfg = pipeline.configure(
+    cell_line, model, genome_fasta, annotation_gtf, bigwig_dir, results_dir, seed, shard_index, shard_count,
+    n_genes=n_genes, n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
+)
+print(f"{cfg.cell_line}, {cfg.model} model; results in {cfg.root}")
+
+# %%
+table = pipeline.run_context_swap(cfg)
+
+# %%
+if cfg.collecting and len(table):
+    order = table.drop_duplicates("target_seq_id").sort_values(["target context", "target_seq_id"])
+    ids = list(order.target_seq_id)
+    m = table.pivot(index="source_seq_id", columns="target_seq_id", values="Normalized context effect").loc[ids, ids]
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    im = ax.imshow(np.sign(m) * np.log10(1 + np.abs(m)), cmap="RdBu_r", vmin=-2, vmax=2)
+    labels = [f"{c[:3]} {s.split('_')[0]}" for s, c in zip(order.target_seq_id, order["target context"])]
+    ax.set_xticks(range(len(ids)), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(ids)), labels, fontsize=7)
+    ax.set(xlabel="context (target)", ylabel="TSS (source)")
+    fig.colorbar(im, label="signed log10(1 + |effect|)")
+    plt.show()
+    display(table.groupby(["source context", "target context"])["Normalized context effect"].median().unstack())

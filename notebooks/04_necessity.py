@@ -1,0 +1,70 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # CRE necessity test
+#
+# Each 5 kb tile of a sampled context is dinucleotide-shuffled in the wild type. A tile
+# whose shuffle removes more than 30 % of the activity in an enhancing context is a
+# necessary **enhancer**; one whose shuffle raises it by more than 30 % in a silencing
+# context a necessary **silencer**.
+
+# %% tags=["parameters"]
+# Run parameters (papermill injects the Snakefile's values after this cell).
+# None means "the model preset's value" (creme_lib.pipeline.PRESETS).
+cell_line = "K562"
+model = "synthetic"  # or "enformer" (the paper's sizes; needs a GPU)
+genome_fasta = None  # None: the embedded world's genome
+annotation_gtf = None  # None: the embedded world's annotation
+bigwig_dir = None  # None: the bigwig/ folder next to the genome, if any
+n_genes = None
+n_shuffles = None
+n_shuffles_context = None
+seed = 0
+batch_size = None
+results_dir = "results"
+shard_index = 0
+shard_count = 1
+overrides = {}  # any other preset field, e.g. {"max_cres": 10}
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from creme_lib import pipeline
+
+pipeline.setup_logging()
+cfg = pipeline.configure(
+    cell_line, model, genome_fasta, annotation_gtf, bigwig_dir, results_dir, seed, shard_index, shard_count,
+    n_genes=n_genes, n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
+)
+print(f"{cfg.cell_line}, {cfg.model} model; results in {cfg.root}")
+
+# %%
+table = pipeline.run_necessity(cfg)
+
+# %%
+if cfg.collecting and len(table):
+    tss_tile, _ = pipeline.tiles_of(cfg)
+    centre = (table.tile_start + table.tile_end) / 2 - sum(tss_tile) / 2
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for ctx, g in table.assign(kb=centre / 1000).groupby("context"):
+        mean = g.groupby("kb")["Normalized shuffle effect"].mean()
+        ax.plot(mean.index, mean.values, marker="o", ms=3, label=f"{ctx} (n={g.seq_id.nunique()})")
+    ax.axhline(0.3, color="0.5", ls="--", lw=1)
+    ax.axhline(-0.3, color="0.5", ls="--", lw=1)
+    ax.set(xlabel="tile centre - TSS (kb)", ylabel="normalized shuffle effect", title=cfg.cell_line)
+    ax.legend(frameon=False, fontsize=8)
+    plt.show()
+    cres = pipeline.read_cell_table(cfg, "necessary_CREs")
+    display(cres["tile class"].value_counts().rename("necessary CREs").to_frame())

@@ -1,0 +1,70 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # CRE sufficiency test
+#
+# In dinucleotide-shuffled backgrounds holding only the TSS tile, one tile at a time is
+# restored. The `Normalized CRE effect` is `(MUT - CONTROL) / WT` in enhancing contexts and
+# `(MUT - CONTROL) / CONTROL` elsewhere; above 0.3 in an enhancing context the tile is a
+# sufficient **enhancer**, below -0.3 in a silencing context a sufficient **silencer**.
+
+# %% tags=["parameters"]
+# Run parameters (papermill injects the Snakefile's values after this cell).
+# None means "the model preset's value" (creme_lib.pipeline.PRESETS).
+cell_line = "K562"
+model = "synthetic"  # or "enformer" (the paper's sizes; needs a GPU)
+genome_fasta = None  # None: the embedded world's genome
+annotation_gtf = None  # None: the embedded world's annotation
+bigwig_dir = None  # None: the bigwig/ folder next to the genome, if any
+n_genes = None
+n_shuffles = None
+n_shuffles_context = None
+seed = 0
+batch_size = None
+results_dir = "results"
+shard_index = 0
+shard_count = 1
+overrides = {}  # any other preset field, e.g. {"max_cres": 10}
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from creme_lib import pipeline
+
+pipeline.setup_logging()
+cfg = pipeline.configure(
+    cell_line, model, genome_fasta, annotation_gtf, bigwig_dir, results_dir, seed, shard_index, shard_count,
+    n_genes=n_genes, n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
+)
+print(f"{cfg.cell_line}, {cfg.model} model; results in {cfg.root}")
+
+# %%
+table = pipeline.run_sufficiency(cfg)
+
+# %%
+if cfg.collecting and len(table):
+    tss_tile, _ = pipeline.tiles_of(cfg)
+    kb = ((table.tile_start + table.tile_end) / 2 - sum(tss_tile) / 2) / 1000
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for ctx, g in table.assign(kb=kb).groupby("context"):
+        ax.scatter(g.kb, g["Normalized CRE effect"], s=6, alpha=0.6, label=ctx)
+    ax.axhline(0.3, color="0.5", ls="--", lw=1)
+    ax.axhline(-0.3, color="0.5", ls="--", lw=1)
+    ax.set(xlabel="tile centre - TSS (kb)", ylabel="normalized CRE effect", title=cfg.cell_line)
+    ax.legend(frameon=False, fontsize=8)
+    plt.show()
+    cres = pipeline.read_cell_table(cfg, "sufficient_CREs")
+    display(cres["tile class"].value_counts().rename("sufficient CREs").to_frame())
+    display(cres.sort_values("Normalized CRE effect", key=abs, ascending=False).head(10))

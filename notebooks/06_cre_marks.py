@@ -1,0 +1,69 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Biochemical marks of sufficient CREs
+#
+# For each sufficient CRE: the mean and maximum of every bigWig track of the cell line
+# over the CRE (`pyBigWig`), and its repeat content (soft-masked fraction of the genome).
+# Enhancers and silencers are compared with two-sided Mann-Whitney U tests; `sign` marks
+# p-values below 0.05 / number of marks (Bonferroni).
+
+# %% tags=["parameters"]
+# Run parameters (papermill injects the Snakefile's values after this cell).
+# None means "the model preset's value" (creme_lib.pipeline.PRESETS).
+cell_line = "K562"
+model = "synthetic"  # or "enformer" (the paper's sizes; needs a GPU)
+genome_fasta = None  # None: the embedded world's genome
+annotation_gtf = None  # None: the embedded world's annotation
+bigwig_dir = None  # None: the bigwig/ folder next to the genome, if any
+n_genes = None
+n_shuffles = None
+n_shuffles_context = None
+seed = 0
+batch_size = None
+results_dir = "results"
+shard_index = 0
+shard_count = 1
+overrides = {}  # any other preset field, e.g. {"max_cres": 10}
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from creme_lib import pipeline
+
+pipeline.setup_logging()
+cfg = pipeline.configure(
+    cell_line, model, genome_fasta, annotation_gtf, bigwig_dir, results_dir, seed, shard_index, shard_count,
+    n_genes=n_genes, n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
+)
+print(f"{cfg.cell_line}, {cfg.model} model; results in {cfg.root}")
+
+# %%
+result = pipeline.run_cre_marks(cfg)
+
+# %%
+if cfg.collecting:
+    marks, pvalues = result
+    cols = [c for c in marks.columns if c.endswith("(max)") or c == "repeat fraction"]
+    if len(marks) and cols:
+        fig, axes = plt.subplots(1, len(cols), figsize=(2.4 * len(cols), 2.8), squeeze=False)
+        for ax, c in zip(axes[0], cols):
+            groups = [marks.loc[marks["CRE type"] == k, c].dropna() for k in ("Enhancer", "Silencer")]
+            ax.boxplot(groups, showfliers=False)
+            ax.set_xticks([1, 2], [f"Enh\n(n={len(groups[0])})", f"Sil\n(n={len(groups[1])})"])
+            ax.set_title(c, fontsize=9)
+        fig.tight_layout()
+        plt.show()
+    display(pvalues)

@@ -1,0 +1,63 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # TSS-CRE distance test
+#
+# Each sufficient CRE (the strongest `max_cres` per class) is moved to every tile position
+# of its own shuffled backgrounds (shared across positions). `Fold change over control` is
+# the activity relative to the CRE at its original position.
+
+# %% tags=["parameters"]
+# Run parameters (papermill injects the Snakefile's values after this cell).
+# None means "the model preset's value" (creme_lib.pipeline.PRESETS).
+cell_line = "K562"
+model = "synthetic"  # or "enformer" (the paper's sizes; needs a GPU)
+genome_fasta = None  # None: the embedded world's genome
+annotation_gtf = None  # None: the embedded world's annotation
+bigwig_dir = None  # None: the bigwig/ folder next to the genome, if any
+n_genes = None
+n_shuffles = None
+n_shuffles_context = None
+seed = 0
+batch_size = None
+results_dir = "results"
+shard_index = 0
+shard_count = 1
+overrides = {}  # any other preset field, e.g. {"max_cres": 10}
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from creme_lib import pipeline
+
+pipeline.setup_logging()
+cfg = pipeline.configure(
+    cell_line, model, genome_fasta, annotation_gtf, bigwig_dir, results_dir, seed, shard_index, shard_count,
+    n_genes=n_genes, n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
+)
+print(f"{cfg.cell_line}, {cfg.model} model; results in {cfg.root}")
+
+# %%
+table = pipeline.run_distance(cfg)
+
+# %%
+if cfg.collecting and len(table):
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for (eid, cls), g in table.groupby(["enf_data_id", "tile class"]):
+        ax.plot(g["Binned distance (Kb)"], g["Fold change over control"], color="C3" if cls == "Enhancer" else "C0",
+                alpha=0.7, lw=1)
+    ax.axhline(1, color="0.5", lw=1)
+    ax.set(xlabel="CRE position - TSS (kb)", ylabel="fold change over control", title=f"{cfg.cell_line} (red: enhancers, blue: silencers)")
+    plt.show()

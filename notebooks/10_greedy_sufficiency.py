@@ -1,0 +1,66 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Sufficiency of greedy CRE sets
+#
+# The tiles found by the greedy search are restored, cumulatively in the order found, into
+# shuffled backgrounds holding the TSS tile. `Normalized TSS activity` is the activity over
+# the wild type: enhancer sets should rebuild it, silencer sets suppress it.
+
+# %% tags=["parameters"]
+# Run parameters (papermill injects the Snakefile's values after this cell).
+# None means "the model preset's value" (creme_lib.pipeline.PRESETS).
+cell_line = "K562"
+model = "synthetic"  # or "enformer" (the paper's sizes; needs a GPU)
+genome_fasta = None  # None: the embedded world's genome
+annotation_gtf = None  # None: the embedded world's annotation
+bigwig_dir = None  # None: the bigwig/ folder next to the genome, if any
+n_genes = None
+n_shuffles = None
+n_shuffles_context = None
+seed = 0
+batch_size = None
+results_dir = "results"
+shard_index = 0
+shard_count = 1
+overrides = {}  # any other preset field, e.g. {"max_cres": 10}
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from creme_lib import pipeline
+
+pipeline.setup_logging()
+cfg = pipeline.configure(
+    cell_line, model, genome_fasta, annotation_gtf, bigwig_dir, results_dir, seed, shard_index, shard_count,
+    n_genes=n_genes, n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
+)
+print(f"{cfg.cell_line}, {cfg.model} model; results in {cfg.root}")
+
+# %%
+tables = pipeline.run_greedy_sufficiency(cfg)
+
+# %%
+if cfg.collecting:
+    fig, axes = plt.subplots(1, 2, figsize=(7, 2.8))
+    for ax, (opt, t) in zip(axes, tables.items()):
+        for sid, g in t.groupby("seq_id"):
+            ax.plot(np.arange(len(g)), g["Normalized TSS activity"], "o-", ms=3, label=sid.split("_")[0])
+        ax.axhline(1, color="0.5", lw=1)
+        ax.set(title=f"{opt} tiles", xlabel="greedy tiles restored", ylabel="activity / WT")
+        if len(t):
+            ax.legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    plt.show()

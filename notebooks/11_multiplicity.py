@@ -1,0 +1,62 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # CRE multiplicity test
+#
+# Copies of a sufficient enhancer (silencer) are added one at a time, each at the tile
+# position that raises (lowers) the activity most, in shuffled backgrounds holding the TSS
+# tile. `Normalized TSS effect` is the activity over that of one copy at the original place.
+
+# %% tags=["parameters"]
+# Run parameters (papermill injects the Snakefile's values after this cell).
+# None means "the model preset's value" (creme_lib.pipeline.PRESETS).
+cell_line = "K562"
+model = "synthetic"  # or "enformer" (the paper's sizes; needs a GPU)
+genome_fasta = None  # None: the embedded world's genome
+annotation_gtf = None  # None: the embedded world's annotation
+bigwig_dir = None  # None: the bigwig/ folder next to the genome, if any
+n_genes = None
+n_shuffles = None
+n_shuffles_context = None
+seed = 0
+batch_size = None
+results_dir = "results"
+shard_index = 0
+shard_count = 1
+overrides = {}  # any other preset field, e.g. {"max_cres": 10}
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from creme_lib import pipeline
+
+pipeline.setup_logging()
+cfg = pipeline.configure(
+    cell_line, model, genome_fasta, annotation_gtf, bigwig_dir, results_dir, seed, shard_index, shard_count,
+    n_genes=n_genes, n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
+)
+print(f"{cfg.cell_line}, {cfg.model} model; results in {cfg.root}")
+
+# %%
+table = pipeline.run_multiplicity(cfg)
+
+# %%
+if cfg.collecting and len(table):
+    fig, ax = plt.subplots(figsize=(4, 3))
+    for (eid, cls), g in table.groupby(["enf_data_id", "tile class"]):
+        ax.plot(g["copy number"], g["Normalized TSS effect"], "o-", ms=3, color="C3" if cls == "Enhancer" else "C0")
+    ax.axhline(1, color="0.5", lw=1)
+    ax.set(xlabel="copies", ylabel="activity / one copy", title=f"{cfg.cell_line} (red: enhancers, blue: silencers)")
+    plt.show()

@@ -1,0 +1,133 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # CREME on your own locus
+#
+# Every CREME test on one TSS: give a FASTA, a chromosome, the TSS position (0-based) and
+# the strand of the gene, and pick a model. By default the notebook runs offline on a gene
+# of the embedded world with its ground-truth model; with `model = "enformer"` (and a GPU)
+# it runs the paper's model on the human genome.
+#
+# Run it with papermill, e.g.
+#
+# ```bash
+# papermill notebooks/locus.ipynb out.ipynb -p genome_fasta hg38.fa -p chromosome chr11 \
+#     -p tss 5227071 -p strand - -p model enformer -p cell_line K562
+# ```
+# (convert first with `jupytext --to ipynb notebooks/locus.py`), or
+# `python -m creme_lib.pipeline notebook notebooks/locus.py out.ipynb -p chromosome chr11 ...`.
+
+# %% tags=["parameters"]
+genome_fasta = None  # None: the embedded world's genome
+chromosome = None  # None (with tss/strand None): a gene of the embedded world
+tss = None  # 0-based TSS position (the window centre)
+strand = None  # "+" or "-"
+gene_name = "locus"
+model = "synthetic"  # or "enformer"
+cell_line = "K562"
+n_shuffles = 2
+n_shuffles_context = 4
+seed = 0
+batch_size = None
+partners = None  # other TSSs for the context swap test: [[chrom, tss, strand], ...]
+overrides = {}  # other preset fields, e.g. {"n_greedy_rounds": 5}
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from creme_lib import pipeline
+
+pipeline.setup_logging()
+if chromosome is None:
+    # An example gene of the embedded world: the first one with an enhancing program here.
+    from creme_lib.world import default_world
+
+    world = default_world()
+    if genome_fasta is not None:
+        print(f"no chromosome given: using the embedded world's genome, not {genome_fasta}")
+    genome_fasta = world.fasta
+    genes = world.genes
+    g = genes[genes[f"program_{cell_line}"] == "enhancing"].iloc[0]
+    chromosome, tss, strand, gene_name = g.chrom, int(g.tss), g.strand, g.gene_name
+    if partners is None:
+        others = genes[genes.gene_id != g.gene_id].iloc[:2]
+        partners = [[r.chrom, int(r.tss), r.strand] for r in others.itertuples()]
+cfg = pipeline.configure(
+    cell_line, model, genome_fasta, None, require_annotation=False, seed=seed,
+    n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
+)
+res = pipeline.run_locus(cfg, chromosome, int(tss), strand, gene_name, [tuple(p) for p in partners or []])
+print(res.seq_id, "|", cfg.model, "model,", cfg.cell_line)
+for note in res.notes:
+    print("note:", note)
+
+# %% [markdown]
+# ## Context dependence and context swap
+
+# %%
+cd = res.context_dependence
+print(f"WT {cd.wt[0]:.3g}, shuffled context {cd.mean_mut[0]:.3g}: normalized context effect {cd.effect[0]:+.3f}")
+if res.context_swap is not None:
+    display(res.context_swap.to_frame().drop(columns="track"))
+
+# %% [markdown]
+# ## Necessity and sufficiency of each 5 kb tile
+
+# %%
+kb = (res.tiles.mean(axis=1) - sum(res.tss_tile) / 2) / 1000
+fig, axes = plt.subplots(2, 1, figsize=(7, 4), sharex=True)
+axes[0].bar(kb, res.necessity.effect[:, 0], width=4, color="0.4")
+axes[0].set_ylabel("shuffle effect\n(WT - MUT) / WT")
+axes[1].bar(kb, res.sufficiency.effect_over_wt[:, 0], width=4, color="C3")
+axes[1].set_ylabel("CRE effect\n(MUT - CTRL) / WT")
+axes[1].set_xlabel("tile centre - TSS (kb)")
+for ax in axes:
+    ax.axhline(0.3, ls="--", color="0.6", lw=1)
+    ax.axhline(-0.3, ls="--", color="0.6", lw=1)
+fig.suptitle(f"{res.seq_id}; strongest tile {res.cre} ({res.cre_class})", fontsize=9)
+plt.show()
+
+# %% [markdown]
+# ## Distance, multiplicity and higher-order interactions
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(11, 3))
+d = res.distance.to_frame()
+axes[0].plot(d["Binned distance (Kb)"], d["Fold change over control"], "o-", ms=3)
+axes[0].set(xlabel="CRE position - TSS (kb)", ylabel="fold change over control", title="distance test")
+m = res.multiplicity
+axes[1].plot(np.arange(1, len(m.trace) + 1), m.normalized, "o-", ms=3)
+axes[1].set(xlabel="copies", ylabel="activity / one copy", title="multiplicity test")
+gr = res.greedy
+r = np.arange(len(gr.trace))
+axes[2].plot(r, gr.fold_change, "o-", color="k", ms=3, label="greedy")
+axes[2].plot(r, gr.additive, "--", color="C1", label="additive")
+axes[2].plot(r, gr.multiplicative, ":", color="C2", label="multiplicative")
+axes[2].set(xlabel="tiles shuffled", ylabel="fold change over WT", title=f"greedy {gr.optimization}: {gr.interaction()}")
+axes[2].legend(frameon=False, fontsize=7)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Fine-tile search of the strongest tile
+
+# %%
+if res.fine_tile is not None:
+    ft = res.fine_tile
+    display(ft.to_frame()[["window", "step", "score", "bps"]])
+    print("kept (window bp):", ft.kept)
+    fig, ax = plt.subplots(figsize=(7, 1.2))
+    ax.imshow(ft.mask()[None], aspect="auto", cmap="Greys", interpolation="nearest")
+    ax.set(yticks=[], xlabel=f"bp within the tile {res.cre}")
+    plt.show()
