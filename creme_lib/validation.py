@@ -64,7 +64,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from creme_lib import published
 from creme_lib.analysis import PAPER, Thresholds, classify_interaction, classify_tiles
+from creme_lib.annotation import make_seq_id
 from creme_lib.tiles import tile_grid
 from creme_lib.world.mechanism import SEQ_LENGTH, distance_decay
 from creme_lib.world.truth import World, context_category, context_truth, expected_output, pair_truth, tile_truth
@@ -98,17 +100,16 @@ FALLBACK_DIR = "validation_fallback"
 def parse_seq_id(seq_id: str) -> tuple[str, str, int, str]:
     """``"{gene_name}_{chrom}_{tss}_{strand}"`` -> ``(gene_name, chrom, tss, strand)``.
 
-    The gene name may itself contain underscores (the id is split from the right).
+    A tuple view of :func:`creme_lib.published.parse_seq_id` (the one parser of the id
+    format; gene names may contain underscores).
 
     Raises
     ------
     ValueError
         If the id does not have that form.
     """
-    parts = str(seq_id).rsplit("_", 3)
-    if len(parts) != 4 or parts[3] not in ("+", "-") or not parts[2].lstrip("-").isdigit():
-        raise ValueError(f"not a sequence id of the form gene_chrom_tss_strand: {seq_id!r}")
-    return parts[0], parts[1], int(parts[2]), parts[3]
+    d = published.parse_seq_id(str(seq_id))
+    return d["gene"], d["chrom"], d["tss"], d["strand"]
 
 
 def split_enf_data_id(enf_data_id: str) -> tuple[str, int, int]:
@@ -155,7 +156,7 @@ def map_seq_ids(world: World, seq_ids: pd.Series | list[str] | np.ndarray) -> pd
 def seq_id_of(world: World, gene: str) -> str:
     """The sequence id of a world gene (id or name)."""
     g = world.gene(gene)
-    return f"{g.gene_name}_{g.chrom}_{int(g.tss)}_{g.strand}"
+    return make_seq_id(g.gene_name, g.chrom, g.tss, g.strand)
 
 
 def tile_index_of(tile_start: np.ndarray | int) -> np.ndarray:
