@@ -1,0 +1,363 @@
+"""Presets and run configuration: :class:`Preset`, ``PRESETS``, :class:`PipelineConfig`, :func:`configure`."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from creme_lib.analysis import PAPER, Thresholds
+from creme_lib.experiments.fine_tile import PAPER_STAGES
+from creme_lib.store import ResultStore
+
+# ------------------------------------------------------------------------------ presets
+
+#: Cell lines the paper studied (Enformer CAGE tracks 5111, 5110, 4824).
+PAPER_CELL_LINES: tuple[str, ...] = ("K562", "GM12878", "PC-3")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Sizes and model settings of a pipeline run.
+
+    Attributes
+    ----------
+    n_genes : int
+        Genes selected per cell line (top TSS activity, one TSS per gene).
+    n_shuffles_context : int
+        Shuffles of the context dependence test.
+    n_shuffles : int
+        Shuffles of every other test.
+    tile_size : int
+        CRE tile width, bp (the TSS tile is centred on the window).
+    batch_size : int
+        Sequences per model call.
+    bins : tuple of int
+        Output bins averaged into the TSS activity.
+    max_per_category : int
+        Contexts sampled per category (enhancing, neutral, silencing) for the CRE tests.
+    swap_per_category : int or None
+        Contexts per category entering the context swap test (``None``: all sampled).
+    max_cres : int or None
+        Sufficient CREs per class (Enhancer, Silencer) and cell line for the distance and
+        multiplicity tests (``None``: all), strongest first.
+    max_fine_tile : int or None
+        Sufficient enhancers per cell line for the fine-tile search (``None``: all).
+    max_greedy : int or None
+        Sequences per direction for the higher-order interaction test (``None``: all
+        enhancing / silencing contexts).
+    n_greedy_rounds : int
+        Rounds of the greedy search (tiles perturbed jointly at the end).
+    n_copies : int
+        CRE copies placed by the multiplicity test.
+    fine_tile_stages : tuple of (int, float, int)
+        Pruning stages of the fine-tile search (window bp, score threshold, batch).
+    motif_pvalue : float
+        p-value threshold of the motif scan compared with the fine-tile search.
+    max_n_fraction : float
+        A TSS whose window is more than this fraction ``N`` is skipped (and logged).
+    enformer_handle : str or None
+        TF Hub handle or local SavedModel of Enformer (``enformer`` model only).
+    """
+
+    n_genes: int
+    n_shuffles_context: int
+    n_shuffles: int
+    tile_size: int = 5_000
+    batch_size: int = 8
+    bins: tuple[int, ...] = (447, 448)
+    max_per_category: int = 200
+    swap_per_category: int | None = None
+    max_cres: int | None = None
+    max_fine_tile: int | None = None
+    max_greedy: int | None = None
+    n_greedy_rounds: int = 10
+    n_copies: int = 10
+    fine_tile_stages: tuple[tuple[int, float, int], ...] = PAPER_STAGES
+    motif_pvalue: float = 1e-5
+    max_n_fraction: float = 0.1
+    enformer_handle: str | None = None
+
+
+#: The paper's parameters with Enformer (needs a GPU): 10,000 genes, 100 shuffles for the
+#: context dependence test and 10 for the others, 5 kb tiles, the cell line's CAGE track at
+#: TSS bins 447/448, 200 contexts per category, every sufficient CRE.
+ENFORMER_PRESET = Preset(
+    n_genes=10_000,
+    n_shuffles_context=100,
+    n_shuffles=10,
+    tile_size=5_000,
+    batch_size=8,
+    bins=(447, 448),
+    max_per_category=200,
+    swap_per_category=None,
+    max_cres=None,
+    max_fine_tile=None,
+    max_greedy=None,
+    n_greedy_rounds=10,
+    n_copies=10,
+    enformer_handle="https://tfhub.dev/deepmind/enformer/1",
+)
+
+#: The embedded world's ground-truth model, sized so that three cell lines run in about
+#: eight minutes on two shared CPU cores (measured; see the README), with fewer of
+#: everything than the paper:
+#:
+#: * genes: all 192 of the world (its silenced genes are its least active ones, so a
+#:   top-half cut like the paper's 10,000 of ~20,000 would leave no silencing context);
+#: * shuffles: 3 for the context dependence test (with the wild type, one batch of 4 per
+#:   gene) and 1 for the CRE tests (the world's model has no noise besides the shuffles,
+#:   and a shuffle rarely creates a motif cluster, so one shuffle measures a tile);
+#: * 4 contexts per category (paper: 200), 3 per category in the context swap test, the 2
+#:   strongest sufficient CREs per class for the distance and multiplicity tests, 2
+#:   enhancers for the fine-tile search, 2 sequences per direction, 3 rounds for the
+#:   greedy search and 3 copies for the multiplicity test.
+#:
+#: Tiles (5 kb), TSS bins (447/448), thresholds and fine-tile stages are the paper's.
+SYNTHETIC_PRESET = Preset(
+    n_genes=192,
+    n_shuffles_context=3,
+    n_shuffles=1,
+    tile_size=5_000,
+    batch_size=4,
+    bins=(447, 448),
+    max_per_category=4,
+    swap_per_category=3,
+    max_cres=2,
+    max_fine_tile=2,
+    max_greedy=2,
+    n_greedy_rounds=3,
+    n_copies=3,
+)
+
+PRESETS: dict[str, Preset] = {"synthetic": SYNTHETIC_PRESET, "enformer": ENFORMER_PRESET}
+
+#: Input length (bp) of each preset's model, known without loading it.
+SEQ_LENGTHS: dict[str, int] = {"synthetic": 196_608, "enformer": 196_608}
+
+
+def available_tracks(model: str) -> dict[str, int]:
+    """Cell line -> track index of a model preset's output (for file names and checks)."""
+    if model == "synthetic":
+        from creme_lib.world import DEFAULT_MECHANISM, TRACK_NAMES
+
+        return {c: DEFAULT_MECHANISM.track_names.index(n) for c, n in TRACK_NAMES.items()}
+    if model == "enformer":
+        # The table lives in the TF-importing module; these are its values (checked in tests).
+        return {"K562": 5111, "GM12878": 5110, "PC-3": 4824}
+    raise ValueError(f"unknown model {model!r}; presets: {', '.join(PRESETS)}")
+
+
+# ------------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class PipelineConfig(Preset):
+    """A resolved run configuration: a :class:`Preset` plus data, cell line, seed and shard.
+
+    Build it with :func:`configure` (which checks inputs); fields as in :class:`Preset` and
+
+    Attributes
+    ----------
+    cell_line : str
+    model : str
+        ``"synthetic"`` or ``"enformer"``.
+    genome_fasta : Path
+        Soft-masked genome.
+    annotation_gtf : Path or None
+        GTF (``None`` only for a single-locus run, which needs no annotation).
+    bigwig_dir : Path or None
+        Folder of ``<cell_line>.<mark>.bw`` tracks (step 06).
+    results_dir : Path
+        Parent of the model's results folder (``results/`` -> ``results/<model>/``).
+    seed : int
+        Global seed of every shuffle.
+    shard_index, shard_count : int
+        This process computes genes ``sorted(ids)[shard_index::shard_count]``; only an
+        unsharded run (``shard_count == 1``) writes tables.
+    """
+
+    cell_line: str = "K562"
+    model: str = "synthetic"
+    genome_fasta: Path = Path("genome.fa")
+    annotation_gtf: Path | None = None
+    bigwig_dir: Path | None = None
+    results_dir: Path = Path("results")
+    seed: int = 0
+    shard_index: int = 0
+    shard_count: int = 1
+
+    @property
+    def root(self) -> Path:
+        """``results_dir / model``: the result store root."""
+        return Path(self.results_dir) / self.model
+
+    @property
+    def track_id(self) -> int:
+        """Index of the cell line's track in the model's full output (file names)."""
+        return available_tracks(self.model)[self.cell_line]
+
+    @property
+    def collecting(self) -> bool:
+        """Whether this run writes tables (an unsharded run)."""
+        return self.shard_count == 1
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return dataclasses.replace(PAPER, max_per_category=self.max_per_category)
+
+    def store(self) -> ResultStore:
+        return ResultStore(self.root)
+
+    def summary(self) -> pd.DataFrame:
+        """The settings as a two-column table (for the notebooks)."""
+        rows = [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)]
+        return pd.DataFrame(rows, columns=["parameter", "value"]).astype({"value": str})
+
+
+_INT_FIELDS = {"n_genes", "n_shuffles_context", "n_shuffles", "tile_size", "batch_size", "max_per_category",
+               "swap_per_category", "max_cres", "max_fine_tile", "max_greedy", "n_greedy_rounds", "n_copies"}
+_FLOAT_FIELDS = {"motif_pvalue", "max_n_fraction"}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """A preset field's value from a notebook or command-line parameter (may be a string)."""
+    if isinstance(value, str) and name != "enformer_handle":
+        import yaml
+
+        value = yaml.safe_load(value)
+    try:
+        if name in _INT_FIELDS:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if name in _FLOAT_FIELDS:
+            return float(value)
+        if name == "bins":
+            return tuple(int(b) for b in value)
+        if name == "fine_tile_stages":
+            return tuple((int(w), float(t), int(b)) for w, t, b in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"bad value for {name}: {value!r}") from None
+    return value
+
+
+def configure(
+    cell_line: str,
+    model: str = "synthetic",
+    genome_fasta: str | os.PathLike | None = None,
+    annotation_gtf: str | os.PathLike | None = None,
+    bigwig_dir: str | os.PathLike | None = None,
+    results_dir: str | os.PathLike = "results",
+    seed: int = 0,
+    shard_index: int = 0,
+    shard_count: int = 1,
+    require_annotation: bool = True,
+    **overrides: Any,
+) -> PipelineConfig:
+    """Resolve a run's configuration from the model preset and explicit parameters.
+
+    Parameters
+    ----------
+    cell_line : str
+        Must have a track in the model (K562, GM12878, PC-3).
+    model : {"synthetic", "enformer"}
+        Picks the preset (``PRESETS``); the notebooks and Snakefile pass it through.
+    genome_fasta, annotation_gtf : path, optional
+        ``None``: the embedded world's genome and annotation (generated on first use).
+    bigwig_dir : path, optional
+        ``None``: the ``bigwig/`` folder next to the genome if there is one.
+    results_dir : path
+        Results parent folder; the store is ``results_dir/model``.
+    seed, shard_index, shard_count : int
+    require_annotation : bool
+        With ``False`` (the locus notebook) an ``annotation_gtf`` of ``None`` stays ``None``
+        instead of falling back to the embedded world's.
+    **overrides
+        Any :class:`Preset` field; ``None`` keeps the preset's value.
+
+    Raises
+    ------
+    ValueError
+        Unknown model or preset field, a cell line without a track (the message names
+        the available ones), bad shard numbers or sizes.
+    FileNotFoundError
+        A FASTA, GTF or bigWig folder that was named but does not exist.
+    """
+    if model not in PRESETS:
+        raise ValueError(f"unknown model {model!r}; presets: {', '.join(PRESETS)}")
+    tracks = available_tracks(model)
+    if cell_line not in tracks:
+        raise ValueError(
+            f"model {model!r} has no track for cell line {cell_line!r}; available tracks: {', '.join(tracks)}"
+        )
+    preset = PRESETS[model]
+    names = {f.name for f in dataclasses.fields(Preset)}
+    unknown = set(overrides) - names
+    if unknown:
+        raise ValueError(f"unknown pipeline parameter(s) {sorted(unknown)}; preset fields: {sorted(names)}")
+    values = {k: _coerce(k, v) for k, v in overrides.items() if v is not None}
+    if genome_fasta is None or (annotation_gtf is None and require_annotation):
+        from creme_lib.world import default_world
+
+        world = default_world()
+        genome_fasta = world.fasta if genome_fasta is None else genome_fasta
+        annotation_gtf = world.gtf if annotation_gtf is None and require_annotation else annotation_gtf
+    genome_fasta = Path(genome_fasta)
+    if not genome_fasta.is_file():
+        raise FileNotFoundError(f"genome FASTA not found: {genome_fasta}")
+    if annotation_gtf is not None:
+        annotation_gtf = Path(annotation_gtf)
+        if not annotation_gtf.is_file():
+            raise FileNotFoundError(f"annotation GTF not found: {annotation_gtf}")
+        annotation_gtf = annotation_gtf.resolve()
+    if bigwig_dir is None:
+        guess = genome_fasta.parent / "bigwig"
+        bigwig_dir = guess if guess.is_dir() else None
+    elif not Path(bigwig_dir).is_dir():
+        raise FileNotFoundError(f"bigWig folder not found: {bigwig_dir}")
+    shard_count, shard_index, seed = int(shard_count), int(shard_index), int(seed)
+    if shard_count < 1 or not 0 <= shard_index < shard_count:
+        raise ValueError(f"need 0 <= shard_index < shard_count, got {shard_index} / {shard_count}")
+    cfg = PipelineConfig(
+        **{**dataclasses.asdict(preset), **values},
+        cell_line=cell_line,
+        model=model,
+        genome_fasta=genome_fasta.resolve(),
+        annotation_gtf=annotation_gtf,
+        bigwig_dir=None if bigwig_dir is None else Path(bigwig_dir).resolve(),
+        results_dir=Path(results_dir),
+        seed=int(seed),
+        shard_index=shard_index,
+        shard_count=shard_count,
+    )
+    for name in ("n_genes", "n_shuffles_context", "n_shuffles", "tile_size", "batch_size", "n_greedy_rounds", "n_copies"):
+        if int(getattr(cfg, name)) < 1:
+            raise ValueError(f"{name} must be >= 1, got {getattr(cfg, name)}")
+    if not 0.0 <= cfg.max_n_fraction <= 1.0:
+        raise ValueError(f"max_n_fraction must be in [0, 1], got {cfg.max_n_fraction}")
+    return cfg
+
+
+def config_from_params(params: dict[str, Any]) -> PipelineConfig:
+    """:func:`configure` from a notebook's parameter dict (``overrides`` merged in)."""
+    p = dict(params)
+    over = p.pop("overrides", None) or {}
+    return configure(**p, **over)
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Send the pipeline's log (skips, warnings, progress) to stdout, as notebooks show it."""
+    logger = logging.getLogger("creme_lib")
+    if not any(getattr(h, "_creme_pipeline", False) for h in logger.handlers):
+        h = logging.StreamHandler(sys.stdout)
+        h.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        h._creme_pipeline = True  # type: ignore[attr-defined]
+        logger.addHandler(h)
+    logger.setLevel(level)

@@ -1,0 +1,180 @@
+"""Notebook pages and the book's TOC: run a step notebook with papermill, page titles, TOC fragments."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from creme_lib.pipeline.registry import STEPS
+
+_TF_NOISE = ("WARNING: All log messages before absl", "I0000 ", "W0000 ", "E0000 ", "oneDNN custom operations",
+             "Could not find cuda drivers", "failed call to cuInit", "TF-TRT Warning", "This TensorFlow binary")
+
+
+def _clean_stderr(text: str) -> str:
+    keep = [ln for ln in text.splitlines(keepends=True) if not any(n in ln for n in _TF_NOISE)]
+    return "".join(keep)
+
+
+def execute_notebook(
+    template: str | os.PathLike,
+    output: str | os.PathLike,
+    parameters: dict[str, Any],
+    title: str | None = None,
+    kernel_name: str = "python3",
+    cwd: str | os.PathLike | None = None,
+) -> Path:
+    """Run a jupytext ``.py`` notebook with papermill and make it a book page.
+
+    The injected-parameters cell (and the template's ``parameters`` cell) get the
+    ``remove-cell`` tag so the book hides them; the first ``# `` heading becomes
+    ``title`` (e.g. naming the cell line and model); TensorFlow start-up chatter is
+    stripped from stderr outputs. The page is written atomically; a failed run leaves
+    ``<output>.failed.ipynb`` for inspection and re-raises.
+
+    Returns
+    -------
+    Path
+        ``output``.
+    """
+    import jupytext
+    import nbformat
+    import papermill as pm
+
+    template, output = Path(template), Path(output)
+    if not template.is_file():
+        raise FileNotFoundError(f"notebook template not found: {template}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    nb = jupytext.read(template)
+    nb.metadata["kernelspec"] = {"name": kernel_name, "display_name": "Python 3", "language": "python"}
+    stem = f".{output.stem}.{os.getpid()}"
+    src, tmp = output.parent / f"{stem}.in.ipynb", output.parent / f"{stem}.out.ipynb"
+    nbformat.write(nb, src)
+    try:
+        pm.execute_notebook(str(src), str(tmp), parameters=parameters, kernel_name=kernel_name,
+                            cwd=str(cwd) if cwd else None, progress_bar=False, log_output=False)
+    except BaseException:
+        if tmp.exists():
+            os.replace(tmp, output.with_suffix(".failed.ipynb"))
+        raise
+    finally:
+        src.unlink(missing_ok=True)
+    done = nbformat.read(tmp, as_version=4)
+    titled = False
+    for cell in done.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if ("injected-parameters" in tags or "parameters" in tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+        if cell.cell_type == "markdown" and title and not titled:
+            lines = cell.source.splitlines()
+            for i, ln in enumerate(lines):
+                if ln.startswith("# "):
+                    lines[i] = f"# {title}"
+                    cell.source = "\n".join(lines)
+                    titled = True
+                    break
+        if cell.cell_type == "code":
+            outs = []
+            for o in cell.get("outputs", []):
+                if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                    o["text"] = _clean_stderr(o.get("text", ""))
+                    if not o["text"].strip():
+                        continue
+                outs.append(o)
+            cell["outputs"] = outs
+    if title and not titled:
+        done.cells.insert(0, nbformat.v4.new_markdown_cell(f"# {title}"))
+    nbformat.write(done, tmp)
+    os.replace(tmp, output)
+    return output
+
+
+STEP_TITLES: dict[str, str] = {
+    "01_tss_activity": "TSS activity and gene selection",
+    "02_context_dependence": "Context dependence test",
+    "03_context_swap": "Context swap test",
+    "04_necessity": "CRE necessity test",
+    "05_sufficiency": "CRE sufficiency test",
+    "06_cre_marks": "Biochemical marks of sufficient CREs",
+    "07_fine_tile": "Fine-tile search vs saliency and motifs",
+    "08_distance": "TSS-CRE distance test",
+    "09_higher_order": "Higher-order interaction test",
+    "10_greedy_sufficiency": "Sufficiency of greedy CRE sets",
+    "11_multiplicity": "CRE multiplicity test",
+}
+
+
+def page_title(step: str, cell_line: str, model: str) -> str:
+    """Title of a generated page, e.g. ``"04 CRE necessity test: K562 (synthetic model)"``."""
+    return f"{step[:2]} {STEP_TITLES.get(step, step)}: {cell_line} ({model} model)"
+
+
+def write_toc(output: str | os.PathLike, pages: Sequence[str | os.PathLike], model: str, root: str | os.PathLike = ".") -> Path:
+    """Write a jupyter-book TOC fragment for the generated pages, and a landing page per step.
+
+    For every step with pages, ``<output folder>/<step>.md`` is written (title and a
+    ``{tableofcontents}`` of its cell lines) and becomes a chapter whose sections are the
+    step's pages. The fragment is a ``parts:`` list with one part, to paste under
+    ``parts:`` in ``_toc.yml``; paths are relative to ``root`` (the book root), no suffix.
+
+    Returns
+    -------
+    Path
+        ``output``.
+    """
+    import yaml
+
+    root = Path(root).resolve()
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+
+    def rel(p: Path) -> str:
+        return Path(os.path.relpath(Path(p).resolve(), root)).with_suffix("").as_posix()
+
+    chapters = []
+    for step in STEPS:
+        mine = [Path(p) for p in pages if Path(p).name.startswith(step + "_")]
+        if not mine:
+            continue
+        landing = output.parent / f"{step}.md"
+        text = (
+            f"# {step[:2]} {STEP_TITLES.get(step, step)}\n\n"
+            f"One page per cell line, from a pipeline run with the {model} model: the notebook "
+            f"`notebooks/{step}.py` executed by papermill; its tables are under `results/{model}/`.\n\n"
+            "```{tableofcontents}\n```\n"
+        )
+        tmp = landing.with_name(f".{landing.name}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, landing)
+        chapters.append({"file": rel(landing), "sections": [{"file": rel(p)} for p in mine]})
+    # Pages of no step (the locus notebook) follow as chapters of their own.
+    chapters += [{"file": rel(Path(p))} for p in pages if not any(Path(p).name.startswith(s + "_") for s in STEPS)]
+    part = [{"caption": f"Pipeline run ({model} model)", "chapters": chapters}]
+    text = "# Generated by the Snakefile (rule toc); paste under `parts:` in _toc.yml.\n" + yaml.safe_dump(part, sort_keys=False)
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, output)
+    return output
+
+
+def compose_toc(base: str | os.PathLike, fragment: str | os.PathLike, output: str | os.PathLike,
+                before: str = "Reproducibility") -> Path:
+    """Write a full book TOC: ``base`` (the repository's ``_toc.yml``) with the parts of
+    ``fragment`` (from :func:`write_toc`) inserted before the part captioned ``before``
+    (appended if there is none). ``make book`` builds with this TOC, so the book lists the
+    pages of whatever run the Snakefile made, for any cell lines or model.
+    """
+    import yaml
+
+    toc = yaml.safe_load(Path(base).read_text())
+    extra = yaml.safe_load(Path(fragment).read_text()) or []
+    parts = toc.get("parts", [])
+    at = next((i for i, p in enumerate(parts) if p.get("caption") == before), len(parts))
+    toc["parts"] = parts[:at] + extra + parts[at:]
+    output = Path(output)
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text("# Generated by `make book` from _toc.yml and the pipeline's pages.\n" + yaml.safe_dump(toc, sort_keys=False))
+    os.replace(tmp, output)
+    return output
