@@ -1211,13 +1211,7 @@ def compute_tables(
         wins[sid], engines[sid] = x, engine
         cd = context_dependence_test(engine, x, TSS_TILE, max(int(n_shuffles), 2), name=sid)
         eff = float(cd.effect[0])
-        ctx = "other"
-        if eff > thresholds.enhancing:
-            ctx = "enhancing"
-        elif abs(eff) < thresholds.neutral:
-            ctx = "neutral"
-        elif eff < thresholds.silencing:
-            ctx = "silencing"
+        ctx = str(published.context_category(eff, thresholds))
         ctx_rows.append({"delta_mean": eff, "path": "validation_fallback", "wt": float(cd.wt[0]),
                          "std": float(cd.std_mut[0]), "mean_mut": float(cd.mean_mut[0]), "seq_id": sid,
                          "context": ctx, "cell_line": cell_line})
@@ -1225,7 +1219,7 @@ def compute_tables(
         nec.append(n.assign(context=ctx, cell_line=cell_line))
         s = sufficiency_test(engine, x, TSS_TILE, TILES, n_shuffles, name=sid).to_frame().drop(columns="track")
         s = s.assign(context=ctx, cell_line=cell_line)
-        s["Normalized CRE effect"] = np.where(ctx == "enhancing", s["(MUT - CONTROL) / WT"], s["(MUT - CONTROL) / CONTROL"])
+        s["Normalized CRE effect"] = published.normalized_cre_effect(s)
         suf.append(s)
         if r.true_context == "enhancing":
             res = higher_order_interaction_test(engine, x, TILES, "min", n_greedy_rounds, n_shuffles, name=sid)

@@ -10,6 +10,7 @@ import pandas as pd
 from creme_lib.analysis import classify_tiles
 from creme_lib.annotation import window_to_genome
 from creme_lib.inference import Engine
+from creme_lib.published import normalized_cre_effect
 from creme_lib.pipeline.config import SEQ_LENGTHS, PipelineConfig
 from creme_lib.pipeline.runtime import load_window, make_engine, tiles_of
 from creme_lib.pipeline.tables import (
@@ -121,8 +122,7 @@ def run_sufficiency(cfg: PipelineConfig) -> pd.DataFrame | None:
         df = pd.DataFrame(columns=SUFFICIENCY_COLUMNS)
     else:
         df = df.merge(ctx[["seq_id", "context"]], on="seq_id", how="left").assign(cell_line=cfg.cell_line)
-        enh = df["context"].to_numpy() == "enhancing"
-        df["Normalized CRE effect"] = np.where(enh, df["(MUT - CONTROL) / WT"], df["(MUT - CONTROL) / CONTROL"])
+        df["Normalized CRE effect"] = normalized_cre_effect(df)
         df = df[SUFFICIENCY_COLUMNS]
     _write_cell_table(cfg, "sufficiency_test", df, "no selected contexts")
     eff = df["Normalized CRE effect"].to_numpy(np.float64)
