@@ -43,8 +43,15 @@ test-fast: $(STAMP)
 pipeline: $(STAMP)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake -c$(CORES) $(SNAKEMAKE_ARGS)
 
+# jupyter-cache keys a page on its own source only: clear it when creme_lib changed since the
+# last successful build (and Sphinx's doctrees, or it would not re-read unchanged pages), so
+# no page shows outputs of older library code.
+JCACHE := .jupyter_cache
 book: pipeline
+	@if [ -d $(JCACHE) ] && { [ ! -f $(JCACHE)/.lib-stamp ] || [ -n "$$(find creme_lib -name '*.py' -newer $(JCACHE)/.lib-stamp | head -n 1)" ]; }; then \
+		echo "creme_lib changed since the last book build: re-executing every page"; rm -rf $(JCACHE) _build/.doctrees; fi
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/jupyter-book build -W -n --keep-going --toc book/_generated/_toc.yml .
+	mkdir -p $(JCACHE) && touch $(JCACHE)/.lib-stamp
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps creme-nn==0.2.5 2>&1 | grep -v "is ignored: it is neither" || true
