@@ -32,8 +32,6 @@ from creme_lib.perturb import Paste, SeqSpec
 from creme_lib.seeding import derive_rng
 from creme_lib.sequence import check_one_hot, one_hot_to_tokens, tokenize, tokens_to_one_hot
 
-_EYE5 = np.vstack([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
-
 Reducer = Callable[[np.ndarray], np.ndarray]
 
 
@@ -277,7 +275,7 @@ class Engine:
             for a, b in prev[1]:
                 row[a:b] = start[a:b]
         for p in spec.edits:
-            row[p.start : p.end] = _EYE5[self._segment(spec, p)]
+            tokens_to_one_hot(self._segment(spec, p), out=row[p.start : p.end])
         self._rows[j] = (key, [(p.start, p.end) for p in spec.edits])
 
     def clear_memo(self) -> None:

@@ -23,11 +23,22 @@ def check_shuffles(n_shuffles: int) -> int:
     return int(n_shuffles)
 
 
+def check_tss(engine: Engine, tss_tile) -> tuple[int, int]:
+    """Validate the TSS tile ``[start, end)`` (bp, inside the model input)."""
+    start, end = check_tiles(tss_tile, engine.seq_length, name="tss_tile")[0]
+    return int(start), int(end)
+
+
 def check_tss_and_tiles(engine: Engine, tss_tile, tiles) -> tuple[tuple[int, int], np.ndarray]:
     """Validate the TSS tile and the tiles (inside the input, not overlapping the TSS tile)."""
-    tss = tuple(int(v) for v in check_tiles(tss_tile, engine.seq_length, name="tss_tile")[0])
-    arr = check_tiles(tiles, engine.seq_length, avoid=tss, name="tiles")  # type: ignore[arg-type]
-    return tss, arr  # type: ignore[return-value]
+    tss = check_tss(engine, tss_tile)
+    return tss, check_tiles(tiles, engine.seq_length, avoid=tss, name="tiles")
+
+
+def check_tss_and_cre(engine: Engine, tss_tile, cre_tile) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Validate the TSS tile and one CRE tile that must not overlap it; both as ``(start, end)``."""
+    tss, cre = check_tss_and_tiles(engine, tss_tile, [cre_tile])
+    return tss, (int(cre[0, 0]), int(cre[0, 1]))
 
 
 def track_index(engine: Engine, track: int | str) -> int:

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 
 from creme_lib.analysis import context_effect
-from creme_lib.experiments._common import check_shuffles, long_frame, prepare
+from creme_lib.experiments._common import check_shuffles, check_tss, long_frame, prepare
 from creme_lib.inference import Engine
 from creme_lib.models.base import Model
 from creme_lib.perturb import Paste, SeqSpec, keep, wild_type
-from creme_lib.tiles import check_tiles
 
 
 @dataclass
@@ -88,7 +87,7 @@ def context_dependence_test(
     """
     engine = prepare(model, x, name, **engine_kwargs)
     s = check_shuffles(n_shuffles)
-    tss = tuple(int(v) for v in check_tiles(tss_tile, engine.seq_length, name="tss_tile")[0])
+    tss = check_tss(engine, tss_tile)
     specs = [wild_type(name)] + [SeqSpec(name, ("context", k), (keep(*tss),)) for k in range(s)]
     pred = engine.predict(specs, desc=f"context dependence {name}")
     return ContextDependenceResult(name, engine.model.selected_track_names, pred[0], pred[1:])
@@ -177,7 +176,7 @@ def context_swap_test(
     targets = list(sequences) if targets is None else list(targets)
     for sid in (*sources, *targets):
         engine.tokens(sid)
-    tss = tuple(int(v) for v in check_tiles(tss_tile, engine.seq_length, name="tss_tile")[0])
+    tss = check_tss(engine, tss_tile)
     wt_s = engine.predict([wild_type(s) for s in sources])
     wt_t = engine.predict([wild_type(t) for t in targets])
     specs = [

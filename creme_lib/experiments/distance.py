@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from creme_lib.experiments._common import check_shuffles, check_tss_and_tiles, long_frame, prepare
+from creme_lib.experiments._common import check_shuffles, check_tss_and_cre, check_tss_and_tiles, long_frame, prepare
 from creme_lib.inference import Engine
 from creme_lib.models.base import Model
 from creme_lib.perturb import SeqSpec, keep, move, wild_type
@@ -109,8 +109,7 @@ def distance_test(
     """
     engine = prepare(model, x, name, **engine_kwargs)
     s = check_shuffles(n_shuffles)
-    (tss, cre) = check_tss_and_tiles(engine, tss_tile, [cre_tile])
-    cre = (int(cre[0, 0]), int(cre[0, 1]))
+    tss, cre = check_tss_and_cre(engine, tss_tile, cre_tile)
     positions = np.atleast_1d(np.asarray(positions, dtype=np.int64))
     width = cre[1] - cre[0]
     check_tss_and_tiles(engine, tss, np.stack([positions, positions + width], 1))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from creme_lib.experiments._common import check_shuffles, check_tss_and_tiles, prepare, track_index
+from creme_lib.experiments._common import check_shuffles, check_tss_and_cre, prepare, track_index
 from creme_lib.inference import Engine
 from creme_lib.models.base import Model
 from creme_lib.perturb import SeqSpec, keep
@@ -120,8 +120,7 @@ def fine_tile_search(
             raise ValueError(f"bad stage (window={w}, threshold={thr}, batch={nb})")
     engine = prepare(model, x, name, **engine_kwargs)
     s = check_shuffles(n_shuffles)
-    tss, cre = check_tss_and_tiles(engine, tss_tile, [cre_tile])
-    cre = (int(cre[0, 0]), int(cre[0, 1]))
+    tss, cre = check_tss_and_cre(engine, tss_tile, cre_tile)
     ti = track_index(engine, track)
     enhancer = cre_type == "enhancer"
 

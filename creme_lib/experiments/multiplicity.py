@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from creme_lib.experiments._common import check_shuffles, check_tss_and_tiles, prepare, track_index
+from creme_lib.experiments._common import check_shuffles, check_tss_and_cre, check_tss_and_tiles, prepare, track_index
 from creme_lib.experiments.interactions import check_disjoint
 from creme_lib.inference import Engine
 from creme_lib.models.base import Model
@@ -99,8 +99,7 @@ def multiplicity_test(
         raise ValueError(f"optimization must be 'min' or 'max', got {optimization!r}")
     engine = prepare(model, x, name, **engine_kwargs)
     s = check_shuffles(n_shuffles)
-    tss, cre = check_tss_and_tiles(engine, tss_tile, [cre_tile])
-    cre = (int(cre[0, 0]), int(cre[0, 1]))
+    tss, cre = check_tss_and_cre(engine, tss_tile, cre_tile)
     width = cre[1] - cre[0]
     positions = np.atleast_1d(np.asarray(positions, dtype=np.int64))
     slots = check_tss_and_tiles(engine, tss, np.stack([positions, positions + width], 1))[1]
