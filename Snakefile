@@ -18,7 +18,7 @@ from pathlib import Path
 
 configfile: str(Path(workflow.basedir) / "config" / "pipeline.yaml")
 
-from creme_lib.pipeline import SHARDABLE, STEPS, page_title
+from creme_lib.pipeline import PROMOTER_PAGES, SHARDABLE, STEPS, page_title
 
 PY = sys.executable
 ROOT = Path(workflow.basedir).resolve()
@@ -79,6 +79,10 @@ PAGES = [page(s, c) for s in STEPS for c in CELLS]
 LOCUS_PAGE = f"{BOOK}/locus.ipynb"
 VALIDATION_PAGE = f"{BOOK}/validation_{MODEL}.ipynb"
 EXTRA_PAGES = [LOCUS_PAGE] if config.get("locus_page", True) else []
+PROMOTER_CFG = {"dataset": "ecoli", "data_dir": None, "preset": "ecoli", "seeds": [0], "resplits": 0,
+                **(config.get("promoters") or {})}
+if config.get("promoters_page", True):
+    EXTRA_PAGES += [f"{BOOK}/{stem}.ipynb" for stem in PROMOTER_PAGES]
 # CREME is scored against the truth only where the truth is known: the embedded world.
 if MODEL == "synthetic" and USES_WORLD:
     EXTRA_PAGES.append(VALIDATION_PAGE)
@@ -223,6 +227,45 @@ rule validation:
         "{PY} -m creme_lib.pipeline notebook {input.template} {output} "
         "-p results_dir {RESULTS_ABS}/{MODEL} -p cell_lines {params.cells} "
         "--title {params.title} --cwd {ROOT} > {log} 2>&1"
+
+
+def promoter_params(stem):
+    """Notebook parameters of a contextual-regression page: the model page takes every seed,
+    the pages that interpret it the first."""
+    p = {k: PROMOTER_CFG[k] for k in ("dataset", "preset")}
+    p.update(data_dir=_abs(PROMOTER_CFG["data_dir"]), results_dir=f"{RESULTS_ABS}/promoters")
+    p["resplits"] = int(PROMOTER_CFG["resplits"])
+    if stem == "promoters_01_model":
+        p["seeds"] = [int(v) for v in PROMOTER_CFG["seeds"]]
+    else:
+        p["seed"] = int(PROMOTER_CFG["seeds"][0])
+    return " ".join(f"-p {k} {shlex.quote(json.dumps(v))}" for k, v in p.items())
+
+
+for _stem, (_title, _deps) in PROMOTER_PAGES.items():
+
+    rule:
+        """The contextual-regression part: train (or reload) the promoter models, interpret them."""
+        name:
+            f"page_{_stem}"
+        input:
+            [f"{BOOK}/{d}.ipynb" for d in _deps],
+            template=str(ROOT / "notebooks" / f"{_stem}.py"),
+        output:
+            f"{BOOK}/{_stem}.ipynb",
+        params:
+            args=lambda wc, s=_stem: promoter_params(s),
+            title=shlex.quote(_title),
+        threads: 2
+        resources:
+            mem_mb=8000,
+            gpu=0,
+            runtime=120,
+        log:
+            str(RESULTS / "promoters" / "logs" / f"{_stem}.log"),
+        shell:
+            "{PY} -m creme_lib.pipeline notebook {input.template} {output} {params.args} "
+            "--title {params.title} --cwd {ROOT} > {log} 2>&1"
 
 
 rule toc:

@@ -58,6 +58,13 @@ __all__ = [
     "tf_enrichment_scatter",
     "fine_tile_search_curves",
     "facet",
+    "PREDICTOR_COLORS",
+    "panels",
+    "embedding_scatter",
+    "pwm_logo",
+    "motif_network",
+    "training_curves",
+    "score_bars",
 ]
 
 #: Context categories (Context Dependence Test).
@@ -91,6 +98,13 @@ SCORE_COLORS: dict[str, str] = {
     "XSTREME": "#ff7f00",
     "WT": "#000000",
     "MUT": "#e31a1c",
+}
+
+#: Promoter-to-expression predictors (contextual regression part).
+PREDICTOR_COLORS: dict[str, str] = {
+    "6-mer ridge": "#969696",
+    "plain CNN": "#1f78b4",
+    "contextual regression": "#33a02c",
 }
 
 #: Width of the book's text column, inches.
@@ -971,3 +985,134 @@ def facet(
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+@_styled
+def training_curves(history: pd.DataFrame, ax: Axes | None = None, title: str | None = None,
+                    best_epoch: int | None = None):
+    """Training and validation loss per epoch (columns ``epoch, loss, val_loss``).
+
+    ``best_epoch`` (1-based) is marked: the weights kept by early stopping.
+    """
+    fig, ax_ = _fig_ax(ax, (3.6, 2.8))
+    ax_.plot(history["epoch"], history["loss"], color="#525252", lw=1.2, label="training")
+    ax_.plot(history["epoch"], history["val_loss"], color="#e6550d", lw=1.2, label="validation")
+    if best_epoch is not None:
+        ax_.axvline(best_epoch, color="#888888", lw=0.7, ls="--")
+        ax_.annotate(f"kept: epoch {best_epoch}", (best_epoch, ax_.get_ylim()[1]), xytext=(3, -10),
+                     textcoords="offset points", fontsize=7.5, color="#555555")
+    ax_.set_xlabel("epoch")
+    ax_.set_ylabel("loss (MSE + penalties)")
+    ax_.set_title(title or f"{len(history)} epochs")
+    ax_.legend()
+    return _ret(fig, ax)
+
+
+@_styled
+def score_bars(scores: pd.DataFrame, score: str, ax: Axes | None = None, title: str | None = None,
+               palette: dict[str, str] | None = None, ylabel: str | None = None):
+    """Mean +- SD of ``score`` per predictor over seeds (columns ``model``, ``score``, ``seed``).
+
+    Each seed is a dot; the title gives the number of seeds.
+    """
+    fig, ax_ = _fig_ax(ax, (3.2, 2.8))
+    order = list(dict.fromkeys(scores["model"]))
+    pal = _palette(order, palette or PREDICTOR_COLORS)
+    for i, m in enumerate(order):
+        v = scores.loc[scores["model"] == m, score].to_numpy(float)
+        sd = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+        ax_.bar(i, v.mean(), yerr=sd, color=pal[m], width=0.65, capsize=3, alpha=0.85)
+        ax_.scatter(np.full(len(v), i) + np.linspace(-0.12, 0.12, len(v)), v, s=9, color="#252525", zorder=3)
+        ax_.annotate(f"{v.mean():.3f}", (i, v.mean()), xytext=(0, 4 + 10 * (sd > 0)), textcoords="offset points",
+                     ha="center", fontsize=7.5)
+    ax_.set_xticks(range(len(order)), [m.replace(" ", "\n", 1) for m in order])
+    lo, hi = float(scores[score].min()), float(scores[score].max())
+    ax_.set_ylim(min(0.0, lo - 0.05) if lo < 0.1 else lo - 0.1, hi + 0.05)
+    ax_.set_ylabel(ylabel or score)
+    seeds = sorted({int((scores["model"] == m).sum()) for m in order})
+    n_seeds = f"{seeds[0]} seed{'s' if seeds[0] > 1 else ''} each" if len(seeds) == 1 else "seeds: " + "/".join(map(str, seeds))
+    ax_.set_title(f"{title}\n{n_seeds}" if title else n_seeds)
+    return _ret(fig, ax)
+
+
+def panels(ncols: int, width: float = BOOK_WIDTH, height: float = 2.8) -> Figure:
+    """An empty figure with one row of ``ncols`` axes (``fig.axes``), for side-by-side panels."""
+    if ncols < 1:
+        raise ValueError(f"ncols must be positive, got {ncols}")
+    fig = Figure(figsize=(width, height), layout="constrained")
+    fig.subplots(1, ncols)
+    return fig
+
+
+@_styled
+def embedding_scatter(embedding: np.ndarray, values, ax: Axes | None = None, title: str | None = None,
+                      label: str = "", categorical: bool = True, xlabel: str = "PC 1", ylabel: str = "PC 2",
+                      s: float = 3.0):
+    """2-D embedding ``(N, 2)`` coloured by ``values`` ``(N,)``: categories (legend with n per
+    level) or a continuous value (colour bar labelled ``label``)."""
+    fig, ax_ = _fig_ax(ax, (3.6, 3.2))
+    emb = np.asarray(embedding, float)
+    values = np.asarray(values)
+    if categorical:
+        levels = sorted(set(values.tolist()))
+        pal = _palette([str(v) for v in levels], None)
+        for v in levels:
+            m = values == v
+            ax_.scatter(emb[m, 0], emb[m, 1], s=s, lw=0, alpha=0.6, color=pal[str(v)],
+                        label=f"{label} {v} ({_fmt_n(int(m.sum()))})".strip(), rasterized=True)
+        ax_.legend(markerscale=3, fontsize=7)
+    else:
+        sc = ax_.scatter(emb[:, 0], emb[:, 1], s=s, lw=0, alpha=0.6, c=values.astype(float), cmap="viridis",
+                         rasterized=True)
+        ax_.figure.colorbar(sc, ax=ax_, label=label, shrink=0.8)
+    ax_.set_xlabel(xlabel)
+    ax_.set_ylabel(ylabel)
+    ax_.set_title(title or _fmt_n(len(emb)))
+    return _ret(fig, ax)
+
+
+@_styled
+def pwm_logo(pwm: np.ndarray, ax: Axes | None = None, title: str | None = None, information: bool = True):
+    """Sequence logo of a ``(4, width)`` probability matrix (information content in bits by
+    default, else probabilities), drawn with ``logomaker``."""
+    import logomaker
+
+    fig, ax_ = _fig_ax(ax, (2.2, 1.1))
+    p = np.asarray(pwm, float)
+    p = p / p.sum(axis=0, keepdims=True)
+    df = pd.DataFrame(p.T, columns=list("ACGT"))
+    if information:
+        ic = 2 + (p * np.log2(np.where(p > 0, p, 1))).sum(axis=0)
+        df = df.mul(ic, axis=0)
+    logomaker.Logo(df, ax=ax_, color_scheme="classic", show_spines=False)
+    ax_.set_ylim(0, 2 if information else 1)
+    ax_.set_yticks([0, 2] if information else [0, 1])
+    ax_.set_xticks([])
+    if title:
+        ax_.set_title(title, fontsize=7.5)
+    return _ret(fig, ax)
+
+
+@_styled
+def motif_network(graph, communities: pd.DataFrame, ax: Axes | None = None, title: str | None = None,
+                  seed: int = 0):
+    """A motif co-occurrence graph, nodes coloured by community (``motif, community`` rows),
+    edge width by weight; isolated motifs are left out and counted in the title."""
+    import networkx as nx
+
+    fig, ax_ = _fig_ax(ax, (4.2, 3.6))
+    g = graph.subgraph([n for n in graph.nodes if graph.degree(n) > 0])
+    comm = communities.set_index("motif")["community"]
+    pal = _palette([str(c) for c in sorted(comm.unique())], None)
+    pos = nx.spring_layout(g, seed=seed, weight="weight") if len(g) else {}
+    w = np.array([g.edges[e]["weight"] for e in g.edges]) if g.number_of_edges() else np.array([])
+    for (u, v), wi in zip(g.edges, w):
+        ax_.plot([pos[u][0], pos[v][0]], [pos[u][1], pos[v][1]], color="#9e9e9e", lw=0.5 + 2.5 * wi, alpha=0.6, zorder=1)
+    for n in g.nodes:
+        ax_.scatter(*pos[n], s=90, color=pal[str(comm[n])], zorder=2, edgecolor="white")
+        ax_.annotate(n, pos[n], fontsize=6.5, ha="center", va="center", zorder=3)
+    ax_.set_axis_off()
+    n_iso = graph.number_of_nodes() - g.number_of_nodes()
+    head = f"{g.number_of_nodes()} motifs, {g.number_of_edges()} edges, {comm[list(g.nodes)].nunique() if len(g) else 0} communities"
+    ax_.set_title(f"{title}\n{head} ({n_iso} isolated)" if title else f"{head} ({n_iso} isolated)")
+    return _ret(fig, ax)

@@ -22,6 +22,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from tiny_promoters import write_ecoli
 
 from creme_lib import pipeline as P
 
@@ -288,6 +289,13 @@ def test_write_toc(tmp_path):
         "sections": [{"file": "book/01_tss_activity_K562"}, {"file": "book/01_tss_activity_PC-3"}],
     }
     assert (tmp_path / "book" / "04_necessity.md").read_text().startswith("# 04 CRE necessity test")
+    # The contextual-regression pages form a part of their own.
+    out = P.write_toc(tmp_path / "book" / "_toc_generated.yml", [*pages, tmp_path / "book" / "promoters_01_model.ipynb"],
+                      "synthetic", root=tmp_path)
+    parts = yaml.safe_load(out.read_text())
+    assert [p["caption"] for p in parts] == ["Pipeline run (synthetic model)", P.PROMOTER_PART]
+    assert parts[1]["chapters"] == [{"file": "book/promoters_01_model"}]
+    assert "promoters" not in str(parts[0])
 
 
 # ------------------------------------------------------------- published schema
@@ -377,6 +385,7 @@ def test_killed_run_resumes_to_identical_tables(tiny_run, tmp_path):
 def snakemake_run(world, tmp_path_factory):
     """The Snakefile on the small world: every notebook for GM12878, merge and TOC."""
     tmp = tmp_path_factory.mktemp("smk")
+    promoter_data = write_ecoli(tmp / "ecoli", n=300)
     over = {k: v for k, v in TINY.items() if k not in ("n_genes", "n_shuffles", "n_shuffles_context")}
     over["n_genes"] = 6
     cfg = [
@@ -384,6 +393,7 @@ def snakemake_run(world, tmp_path_factory):
         f"results_dir={tmp / 'results'}", f"book_dir={tmp / 'book'}", "n_shuffles=1", "n_shuffles_context=2",
         "overrides={" + ", ".join(f"{k}: {v}" for k, v in over.items() if k != "n_genes") + "}", "n_genes=6",
         "locus_page=false",
+        f"promoters={{dataset: ecoli, data_dir: {promoter_data}, preset: smoke, seeds: [0], resplits: 0}}",
     ]
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp), "-c2", "--config", *cfg]
     t0 = time.time()
@@ -419,6 +429,8 @@ def test_every_notebook_runs_and_is_a_book_page(snakemake_run):
         assert "E0000" not in text and "absl::InitializeLog" not in text
     toc = (tmp / "book" / "_toc_generated.yml").read_text()
     assert toc.count("_GM12878") == len(P.STEPS) and toc.count(".md") == 0
+    assert P.PROMOTER_PART in toc and (tmp / "results" / "promoters" / "ecoli" / "test_scores.csv").is_file()
+    assert all((tmp / "book" / f"{stem}.ipynb").is_file() for stem in P.PROMOTER_PAGES)
     assert all((tmp / "book" / f"{step}.md").is_file() for step in P.STEPS)
     merged = tmp / "results" / "synthetic"
     for name in ("necessity_test", "sufficient_CREs", "distance_test", "greedy_search/min_traces",
