@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # What the promoter model learned: clusters, motifs, communities, spacing
+# # What the promoter model learned: clusters, motifs, communities
 #
 # The contextual regression network of the previous page writes each prediction as
 # $\sum_i w_i(x) f_i(x) + b$. Its weighted features $w(x) \odot f(x)$ (one value per learned
@@ -26,12 +26,11 @@
 #   TTGACA, -10 box TATAAT, extended -10 TGnTATAAT; consensus letter count 1, pseudocount 0.1);
 #   per cluster, each motif's role from the sign of its mean context weight;
 # * **communities** of motifs whose weighted features co-occur (Pearson $r \ge 0.7$ across a
-#   cluster's sequences; Louvain, `networkx`);
-# * **distance constraints**: the spacer between the best -35 and -10 boxes of each promoter,
-#   and the spacing of the best sites of the most co-occurring filter pair.
+#   cluster's sequences; Louvain, `networkx`).
 #
-# Known biology (sigma-70 promoters: -35 and -10 boxes 15-19 bp apart, optimum 17) is the
-# yardstick; where the model disagrees, the page says so.
+# Known motifs (the sigma-70 elements) are the yardstick; where the model disagrees, the page
+# says so. The next page takes the motif pairs of these communities to their distance
+# constraints.
 
 # %% tags=["parameters"]
 dataset = "ecoli"
@@ -54,7 +53,7 @@ from IPython.display import Markdown, display
 
 from creme_lib import plots
 from creme_lib.pipeline.fine_tile import jaspar_pwms
-from creme_lib.promoters import clusters, communities, comparison, motifs, spacing
+from creme_lib.promoters import clusters, communities, comparison, motifs
 from creme_lib.store import atomic_write_csv
 
 out = Path(results_dir) / dataset
@@ -164,54 +163,11 @@ for c in big:
     comm_tables.append(communities.motif_communities(g, seed=seed).assign(cluster=c))
 comm = pd.concat(comm_tables, ignore_index=True) if comm_tables else pd.DataFrame(columns=["motif", "community", "degree", "cluster"])
 atomic_write_csv(comm, out / "motif_communities.csv")
+of = {(c, m): k for c, m, k in comm[["cluster", "motif", "community"]].itertuples(index=False)}
+edges = pd.DataFrame([(c, u, v, d["weight"], of[(c, u)] == of[(c, v)]) for c, g in graphs.items()
+                      for u, v, d in g.edges(data=True)], columns=["cluster", "motif_a", "motif_b", "r", "same_community"])
+atomic_write_csv(edges, out / "motif_edges.csv")
 fig = plots.panels(max(1, min(len(big), 3)), height=3.4)
 for ax, c in zip(fig.axes, big):
     plots.motif_network(graphs[c], comm[comm.cluster == c], ax=ax, title=f"cluster {c} (n = {int((cl.labels == c).sum()):,})")
 fig
-
-# %% [markdown]
-# ## Distance constraints
-
-# %%
-p70 = motifs.sigma70_pwms()
-tss = test.meta["tss_index"].to_numpy()
-genomic = tss >= 0
-sites = spacing.spacer_lengths(x[genomic], p70["sigma70 -35 box"], p70["sigma70 -10 box"],
-                               tss_index=int(np.median(tss[genomic])))
-sites["log10 expression"] = y[genomic]
-strong = sites["score"] >= sites["score"].quantile(0.9)
-dist = pd.concat([sites[strong].assign(group="strongest 10 % of box pairs"),
-                  sites[~strong].assign(group="the other 90 %")])
-counts = dist.groupby(["group", "spacer"]).size().rename("sequences").reset_index()
-counts["spacer"] = counts["spacer"].astype(str)
-fig = plots.count_bars(counts, "spacer", "sequences", hue="group", order=[str(s) for s in range(12, 23)],
-                       title="spacer between the best -35 and -10 boxes")
-display(fig)
-mode_strong = int(sites.loc[strong, "spacer"].mode().iloc[0])
-mode_all = int(sites["spacer"].mode().iloc[0])
-by_spacer = sites.groupby("spacer")["log10 expression"].median()
-display(Markdown(
-    f"Over the {int(genomic.sum()):,} genomic test windows, the best-scoring -35/-10 pair (spacer 12-22 bp, -10 box "
-    f"ending 3-20 bp upstream of the TSS) has a modal spacer of **{mode_all} bp**; among the strongest 10 % of box "
-    f"pairs (score >= {sites['score'].quantile(0.9):.1f} bits) it is **{mode_strong} bp** "
-    f"(biology: 17 bp). Median log10 expression is highest at a spacer of {int(by_spacer.idxmax())} bp."))
-
-# %%
-edges = sorted(((d["weight"], c, u, v) for c, g in graphs.items() for u, v, d in g.edges(data=True)), reverse=True)
-if edges:
-    r, c, u, v = edges[0]
-    i, j = names.index(u), names.index(v)
-    sp = spacing.site_spacing(acts, i, j)
-    both = (np.abs(wf[:, i]) > np.quantile(np.abs(wf[:, i]), 0.75)) & (np.abs(wf[:, j]) > np.quantile(np.abs(wf[:, j]), 0.75))
-    contrast = spacing.spacing_contrast(sp, both)
-    long = pd.concat([contrast[["spacing", "frac_high"]].rename(columns={"frac_high": "fraction"}).assign(group=f"both high (n = {int(both.sum()):,})"),
-                      contrast[["spacing", "frac_other"]].rename(columns={"frac_other": "fraction"}).assign(group=f"others (n = {int((~both).sum()):,})")])
-    fig = plots.mean_curve(long, "spacing", "fraction", hue="group", xlabel=f"start of {v} minus start of {u} (bp)",
-                           ylabel="fraction of sequences", title=f"most co-occurring pair: {u}, {v} (cluster {c}, r = {r:.2f})")
-    display(fig)
-    top_sp = contrast.sort_values("frac_high", ascending=False).iloc[0]
-    display(Markdown(f"In sequences where both {u} and {v} carry high weight (top quartile of |w f| each), their best "
-                     f"sites are most often {int(top_sp.spacing)} bp apart ({100 * top_sp.frac_high:.0f} % of them, "
-                     f"against {100 * top_sp.frac_other:.0f} % of the others)."))
-else:
-    display(Markdown(f"No motif pair co-occurs with r >= {min_corr} in any cluster."))

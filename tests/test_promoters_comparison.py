@@ -95,17 +95,27 @@ def test_interpretation_page_runs_on_the_trained_model(model_page, ecoli):
     folder, _ = model_page
     outs = _run_page("promoters_02_interpretation", folder, folder / "results", ecoli, ks=[2, 3])
     text = _markdown(outs)
-    assert "clusters** (highest mean silhouette" in text and "modal spacer" in text
-    for name in ("filter_matches", "motif_roles", "motif_communities"):
+    assert "clusters** (highest mean silhouette" in text
+    for name in ("filter_matches", "motif_roles", "motif_communities", "motif_edges"):
         assert (folder / "results" / "ecoli" / f"{name}.csv").is_file()
     roles = pd.read_csv(folder / "results" / "ecoli" / "motif_roles.csv")
     assert set(roles["role"]) <= {"activating", "repressive"} and roles["motif"].nunique() == 8
 
 
 @pytest.mark.slow
+def test_distance_page_runs_after_the_interpretation(model_page, ecoli):
+    folder, _ = model_page
+    _run_page("promoters_02_interpretation", folder, folder / "results", ecoli, ks=[2])
+    outs = _run_page("promoters_03_distance", folder, folder / "results", ecoli)
+    assert "modal spacer" in _markdown(outs)
+    sites = pd.read_csv(folder / "results" / "ecoli" / "spacer_lengths.csv")
+    assert sites["spacer"].between(12, 22).all() and len(sites) > 50
+
+
+@pytest.mark.slow
 def test_creme_page_runs_on_the_trained_model(model_page, ecoli):
     folder, _ = model_page
-    outs = _run_page("promoters_03_creme", folder, folder / "results", ecoli, n_promoters=12, n_shuffles=2)
+    outs = _run_page("promoters_04_creme", folder, folder / "results", ecoli, n_promoters=12, n_shuffles=2)
     text = _markdown(outs)
     assert "Most necessary tiles" in text and "peaks at a spacer of" in text and "context effect" in text
     assert "fine-tile search" in text or "restores enough activity" in text

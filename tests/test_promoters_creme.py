@@ -119,3 +119,19 @@ def test_fine_tiles_keep_the_planted_boxes(x):
         assert set(range(AT_35 - TSS, AT_35 + 6 - TSS)) <= kept  # the -35 box
         assert set(range(AT_10 - TSS, AT_10 + 6 - TSS)) <= kept  # the -10 box
         assert len(kept) <= 24  # pruned well below the 40 bp region
+
+
+def test_pair_spacings_find_a_planted_spacing():
+    rng = np.random.default_rng(0)
+    n, p = 200, 60
+    acts = rng.uniform(0, 0.5, size=(n, p, 3))
+    wf = rng.uniform(0, 1, size=(n, 3))
+    high = wf[:, 0] > 0.5
+    wf[high, 1] = 2.0  # filters 0 and 1 carry high weight together in these sequences...
+    start = rng.integers(0, 40, size=n)
+    acts[np.arange(n), start, 0] = 5.0
+    acts[np.arange(n), np.where(high, start + 12, rng.integers(0, 60, size=n)), 1] = 5.0  # ...12 bp apart
+    res = spacing.pair_spacings(acts, wf, [(0, 1), (0, 2)])
+    r = res.set_index(["i", "j"])
+    assert r.loc[(0, 1), "mode_high"] == 12 and r.loc[(0, 1), "frac_high_at_mode"] == 1.0
+    assert r.loc[(0, 1), "frac_other_at_mode"] < 0.5 and r.loc[(0, 2), "frac_high_at_mode"] < 0.5

@@ -113,9 +113,10 @@ PROMOTER_PART = "Contextual regression: promoter sequence to mRNA abundance"
 #: The part's notebooks in order: stem -> (page title, stems it reads from).
 PROMOTER_PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "promoters_01_model": ("A contextual regression model of promoter activity", ()),
-    "promoters_02_interpretation": ("What the promoter model learned: clusters, motifs, communities, spacing",
+    "promoters_02_interpretation": ("What the promoter model learned: clusters, motifs, communities",
                                     ("promoters_01_model",)),
-    "promoters_03_creme": ("CREME on the promoter model", ("promoters_01_model",)),
+    "promoters_03_distance": ("Distance constraints between promoter motifs", ("promoters_02_interpretation",)),
+    "promoters_04_creme": ("CREME on the promoter model", ("promoters_01_model",)),
 }
 
 

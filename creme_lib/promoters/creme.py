@@ -61,8 +61,9 @@ def promoter_tiles(seq_length: int, tss_index: int, tile: int = TILE_BP) -> tupl
 
 
 def check_tile_grid(tiles: np.ndarray, seq_length: int, max_gap: int | None = None) -> np.ndarray:
-    """Validate a tile grid: ``(T, 2)`` int ``[start, end)`` inside the window, sorted, not
-    overlapping, and (``max_gap`` bp, default one tile) covering the window without larger gaps.
+    """Validate a tile grid: ``(T, 2)`` whole-bp ``[start, end)`` inside the window, not
+    overlapping, and covering it: no gap longer than ``max_gap`` bp (default: any gap shorter
+    than the widest tile, such as a partial tile at an edge, is allowed).
 
     Raises
     ------
@@ -85,11 +86,10 @@ def check_tile_grid(tiles: np.ndarray, seq_length: int, max_gap: int | None = No
     if overlap.any():
         i = int(np.flatnonzero(overlap)[0])
         raise ValueError(f"tiles {s[i].tolist()} and {s[i + 1].tolist()} overlap")
-    width = int(np.max(t[:, 1] - t[:, 0]))
-    gap = width if max_gap is None else int(max_gap)
+    limit = max(1, int(np.max(t[:, 1] - t[:, 0])) if max_gap is None else int(max_gap) + 1)
     gaps = np.concatenate([[s[0, 0]], s[1:, 0] - s[:-1, 1], [seq_length - s[-1, 1]]])
-    if (gaps >= max(gap, 1)).any() and gap >= 0:
-        i = int(np.flatnonzero(gaps >= max(gap, 1))[0])
+    if (gaps >= limit).any():
+        i = int(np.flatnonzero(gaps >= limit)[0])
         where = "before the first tile" if i == 0 else ("after the last tile" if i == len(s) else f"after tile {s[i - 1].tolist()}")
         raise ValueError(f"the tiles leave a {int(gaps[i])} bp gap {where}: they do not cover the {seq_length} bp window")
     return t
@@ -276,7 +276,7 @@ def fine_tiles(model: Model, x: np.ndarray, tss_index: Iterable[int], names: Ite
     for xi, tss, name in zip(np.asarray(x), tss_index, names):
         tss_tile, _ = promoter_tiles(xi.shape[0], int(tss), tile)
         cre = (int(tss) + region[0], int(tss) + region[1])
-        if cre[0] < 0 or cre[1] > tss_tile[0] and cre[0] < tss_tile[1]:
+        if cre[0] < 0 or (cre[1] > tss_tile[0] and cre[0] < tss_tile[1]):
             raise ValueError(f"region {region} runs out of the window or into the TSS tile for TSS {tss}")
         engine = Engine(model, batch_size=64, seed=seed, progress=False)
         res = ex.fine_tile_search(engine, xi, tss_tile, cre, stages=stages, n_shuffles=n_shuffles, name=str(name))

@@ -112,3 +112,41 @@ def spacing_contrast(spacing: np.ndarray, both_high: np.ndarray) -> pd.DataFrame
     lo = pd.Series(spacing[~both_high]).value_counts().reindex(values, fill_value=0)
     return pd.DataFrame({"spacing": values, "n_high": hi.to_numpy(), "n_other": lo.to_numpy(),
                          "frac_high": hi.to_numpy() / max(1, hi.sum()), "frac_other": lo.to_numpy() / max(1, lo.sum())})
+
+
+def pair_spacings(activations: np.ndarray, weighted: np.ndarray, pairs: list[tuple[int, int]],
+                  quantile: float = 0.75) -> pd.DataFrame:
+    """Spacing of the best sites of each motif pair, where both carry high weight and elsewhere.
+
+    Parameters
+    ----------
+    activations : numpy.ndarray
+        ``(N, P, F)`` filter activations.
+    weighted : numpy.ndarray
+        ``(N, F)`` weighted features; "high" is ``|w f|`` at or above its ``quantile`` for both
+        (no such sequence: NaN spacing).
+    pairs : list of (int, int)
+        Filter indices.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per pair: ``i, j, n_high, mode_high`` (bp, start of ``j`` minus start of ``i``),
+        ``frac_high_at_mode`` and ``frac_other_at_mode`` (fractions of the two groups of
+        sequences with that spacing).
+    """
+    wf = np.abs(np.asarray(weighted))
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile must be in (0, 1), got {quantile}")
+    thr = np.quantile(wf, quantile, axis=0)
+    rows = []
+    for i, j in pairs:
+        sp = site_spacing(activations, i, j)
+        both = (wf[:, i] >= thr[i]) & (wf[:, j] >= thr[j])
+        if not both.any():
+            rows.append((i, j, 0, np.nan, np.nan, np.nan))
+            continue
+        c = spacing_contrast(sp, both)
+        top = c.sort_values(["frac_high", "spacing"], ascending=[False, True]).iloc[0]
+        rows.append((i, j, int(both.sum()), int(top.spacing), float(top.frac_high), float(top.frac_other)))
+    return pd.DataFrame(rows, columns=["i", "j", "n_high", "mode_high", "frac_high_at_mode", "frac_other_at_mode"])
