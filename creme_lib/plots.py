@@ -532,13 +532,15 @@ def mean_curve(
     band: str = "sd",
     reference: float | None = None,
     linestyles: dict[str, str] | None = None,
+    show_n: bool = True,
 ):
     """Mean of ``y`` against ``x`` per ``hue`` level, shaded +- one standard deviation.
 
     ``band="sd"`` shades the standard deviation across rows at each ``x`` (the paper's
     "shaded regions represent standard deviation"); ``"sem"`` the standard error. The
     legend gives n per line: distinct ``unit`` values (e.g. sequences) if ``unit`` is
-    set, else rows per ``x``.
+    set, else rows per ``x`` (``show_n=False``: the levels' names alone, for levels whose
+    names already say their n, or tables of one summary row per ``x``).
     """
     fig, ax_ = _fig_ax(ax, (4.6, 3.0))
     hs = _levels(df[hue], hue_order) if hue else [None]
@@ -550,7 +552,10 @@ def mean_curve(
         spread = sd if band == "sd" else sd / np.sqrt(cnt.clip(lower=1))
         n = sub[unit].nunique() if unit else int(cnt.max()) if len(cnt) else 0
         color = pal.get(h, "#1f77b4") if h is not None else "#1f77b4"
-        lab = f"{h} ({_fmt_n(n)})" if h is not None else _fmt_n(n)
+        if show_n:
+            lab = f"{h} ({_fmt_n(n)})" if h is not None else _fmt_n(n)
+        else:
+            lab = None if h is None else str(h)
         ls = (linestyles or {}).get(h, "-") if h is not None else "-"
         xv = mean.index.to_numpy(np.float64)
         ax_.plot(xv, mean.to_numpy(), color=color, lw=1.5, label=lab, ls=ls)
@@ -559,7 +564,8 @@ def mean_curve(
         ax_.axhline(reference, color="#555555", lw=0.7, ls=":")
     ax_.set_xlabel(xlabel or x)
     ax_.set_ylabel(ylabel or y)
-    ax_.legend()
+    if ax_.get_legend_handles_labels()[1]:
+        ax_.legend()
     if title:
         ax_.set_title(title)
     return _ret(fig, ax)

@@ -14,17 +14,17 @@
 # # A contextual regression model of promoter activity
 #
 # Wang & Wang model mRNA abundance from promoter sequence with a *contextual regression*
-# (CR) network: the prediction for a sequence $x$ is $y = \sum_i w_i(x)\, f_i(x) + b$, where
-# $f(x)$ are soft counts of 64 learned motifs (one convolution with a non-negative kernel,
-# averaged over positions) and $w(x)$ are context weights computed from the same
+# (CR) network: the prediction for a sequence `x` is `y = sum_i w_i(x) f_i(x) + b`, where
+# `f(x)` are soft counts of 64 learned motifs (one convolution with a non-negative kernel,
+# averaged over positions) and `w(x)` are context weights computed from the same
 # convolution by a second, L1-penalized network. Each sequence thus gets its own small linear
 # model over interpretable features, which the next pages interpret.
 #
 # Here the network is trained on real measurements: the E. coli promoter MPRA of Urtecho et
 # al. (Kosuri lab; 150 bp windows around annotated TSSs, RNA/DNA expression, LB medium),
 # with the authors' split by genome position. The label is
-# $\log_{10}(\max(y, 0) + 0.01)$: about 38 % of the training ratios are $\le 0$
-# (background-subtracted noise around zero), which the clip maps to the floor of $-2$.
+# `log10(max(y, 0) + 0.01)`: about 38 % of the training ratios are <= 0
+# (background-subtracted noise around zero), which the clip maps to the floor of -2.
 # Test sequences that also occur in the training split are removed first.
 #
 # Two baselines are trained on the same rows: ridge regression on the counts of all 4,096
@@ -67,7 +67,7 @@ sizes = pd.DataFrame([
     {"split": "test", "sequences": len(test), "window (bp)": test.seq_length,
      "active (%)": round(100 * test.meta["active"].mean(), 1) if "active" in test.meta else np.nan},
 ])
-display(sizes.style.hide(axis="index"))
+display(sizes.style.hide(axis="index").format(precision=1))
 leak = test.notes.get("removed_shared_with_train")
 if leak is not None:
     display(Markdown(
@@ -88,12 +88,14 @@ scores = pd.concat(
 )
 atomic_write_csv(scores, out / "test_scores.csv")
 summary = comparison.summarize(scores)
-display(summary.round(3).style.hide(axis="index"))
+# With one seed there is no spread to show.
+shown = summary if summary["seeds"].max() > 1 else summary.drop(columns=[c for c in summary if c.endswith("_sd")])
+display(shown.style.hide(axis="index").format(precision=3))
 
 # %% [markdown]
-# Scores are on the held-out test split: Pearson $r$ and Spearman $\rho$ of predicted and
-# measured labels, $R^2 = 1 - \mathrm{SSE}/\mathrm{SST}$, and the AUROC of the table's
-# active/inactive label (expression $> 0.246$) ranked by the prediction.
+# Scores are on the held-out test split: Pearson r and Spearman rho of predicted and
+# measured labels, R² = 1 - SSE / SST, and the AUROC of the table's
+# active/inactive label (expression > 0.246) ranked by the prediction.
 
 # %%
 cr_cfg = config.replace(head="contextual")

@@ -14,18 +14,18 @@
 # # What the promoter model learned: clusters, motifs, communities
 #
 # The contextual regression network of the previous page writes each prediction as
-# $\sum_i w_i(x) f_i(x) + b$. Its weighted features $w(x) \odot f(x)$ (one value per learned
+# `sum_i w_i(x) f_i(x) + b`. Its weighted features `w(x) * f(x)` (one value per learned
 # motif and sequence) are what this page analyses, on the held-out test promoters, as Wang &
 # Wang did for human promoters:
 #
 # * **clusters** of sequences by their weighted features (k-means on standardized features,
-#   $k$ by silhouette), and whether the clusters differ in expression;
+#   k by silhouette), and whether the clusters differ in expression;
 # * **motifs**: each learned filter as a PWM from its top-activating windows, matched by
 #   TOMTOM (`memelite`) against JASPAR 2026 CORE vertebrates (`pyjaspar`; JASPAR has no
 #   bacterial CORE collection) plus consensus PWMs of the E. coli sigma-70 elements (-35 box
 #   TTGACA, -10 box TATAAT, extended -10 TGnTATAAT; consensus letter count 1, pseudocount 0.1);
 #   per cluster, each motif's role from the sign of its mean context weight;
-# * **communities** of motifs whose weighted features co-occur (Pearson $r \ge 0.7$ across a
+# * **communities** of motifs whose weighted features co-occur (Pearson r >= 0.7 across a
 #   cluster's sequences; Louvain, `networkx`).
 #
 # Known motifs (the sigma-70 elements) are the yardstick; where the model disagrees, the page
@@ -72,8 +72,7 @@ cl = clusters.cluster_sequences(wf, ks=ks, seed=seed)
 expr, p_kw = clusters.expression_by_cluster(cl.labels, y)
 fig = plots.panels(3, height=3.0)
 plots.mean_curve(cl.silhouette, "k", "silhouette", ax=fig.axes[0], xlabel="k (clusters)", ylabel="mean silhouette",
-                 title=f"k-means, n = {len(x):,}")
-fig.axes[0].get_legend().remove()
+                 title=f"k-means, n = {len(x):,}", show_n=False)
 plots.embedding_scatter(cl.embedding, cl.labels, ax=fig.axes[1], label="cluster",
                         xlabel=f"PC 1 ({100 * cl.explained[0]:.0f} %)", ylabel=f"PC 2 ({100 * cl.explained[1]:.0f} %)",
                         title="weighted features, PCA")
@@ -122,7 +121,8 @@ for f in figs:
     display(f)
 
 # %%
-display(table.head(n_logos).round(4))
+display(table.head(n_logos).style.format(precision=3, subset=["mean |w f|", "information (bits)"])
+        .format("{:.2g}", subset=["q", "sigma-70 q", "sigma-70 p"]))
 
 # %%
 m35 = table.sort_values("sigma-70 p")
@@ -149,7 +149,7 @@ top_roles = roles[roles["rank"] <= 5].copy()
 top_roles["match"] = top_roles["motif"].map(table["best sigma-70 match"].str.replace("sigma70 ", ""))
 display(top_roles.pivot_table(index="rank", columns="cluster", values="motif", aggfunc="first"))
 display(top_roles[["cluster", "rank", "motif", "mean_weight", "mean_contribution", "role", "match"]]
-        .sort_values(["cluster", "rank"]).round(3).style.hide(axis="index"))
+        .sort_values(["cluster", "rank"]).style.hide(axis="index").format(precision=3))
 
 # %% [markdown]
 # ## Motif communities

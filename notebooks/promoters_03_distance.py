@@ -22,7 +22,7 @@
 #   Biology: 15-19 bp, optimum 17.
 # * **cooperative pairs of learned motifs**: for the most strongly co-occurring pairs within
 #   a community of the previous page, the spacing of their best sites (start to start) in the
-#   sequences where both carry high weight (top quartile of $|w f|$ each) against the others.
+#   sequences where both carry high weight (top quartile of `|w f|` each) against the others.
 
 # %% tags=["parameters"]
 dataset = "ecoli"
@@ -64,11 +64,12 @@ strong = sites["score"] >= sites["score"].quantile(0.9)
 dist = pd.concat([sites[strong].assign(group="strongest 10 % of box pairs"),
                   sites[~strong].assign(group="the other 90 %")])
 frac = (dist.groupby(["group", "spacer"]).size() / dist.groupby("group").size()).rename("fraction").reset_index()
-fig = plots.panels(2, height=3.0)
-plots.mean_curve(frac, "spacer", "fraction", hue="group", ax=fig.axes[0], xlabel="spacer (bp)",
-                 ylabel="fraction of promoters", title=f"best -35/-10 pair, n = {len(sites):,}")
-plots.category_boxplot(sites.assign(spacer=sites.spacer.astype(str)), "log10 expression", x="spacer",
-                       order=[str(s) for s in range(12, 23)], ax=fig.axes[1], title="expression by spacer")
+display(plots.mean_curve(frac.assign(group=frac.group.map(lambda g: f"{g} (n = {int((dist.group == g).sum()):,})")),
+                         "spacer", "fraction", hue="group", xlabel="spacer (bp)", ylabel="fraction of promoters",
+                         title=f"best -35/-10 pair, n = {len(sites):,}", show_n=False))
+fig = plots.category_boxplot(sites.assign(spacer=sites.spacer.astype(str)), "log10 expression", x="spacer",
+                             order=[str(s) for s in range(12, 23)], title="expression by spacer", xlabel="spacer (bp)")
+fig.set_size_inches(plots.BOOK_WIDTH, 3.2)
 fig
 
 # %%
@@ -100,7 +101,7 @@ if len(coop):
     res.insert(2, "r", coop["r"].round(2).to_numpy())
     res["enrichment"] = res["frac_high_at_mode"] / res["frac_other_at_mode"].replace(0, np.nan)
     atomic_write_csv(res, out / "pair_spacings.csv")
-    display(res.drop(columns=["i", "j"]).round(3).style.hide(axis="index"))
+    display(res.drop(columns=["i", "j"]).style.hide(axis="index").format(precision=3))
     i, j = pairs[0]
     sp = spacing.site_spacing(acts, i, j)
     thr = np.quantile(np.abs(wf), 0.75, axis=0)
@@ -110,7 +111,8 @@ if len(coop):
         contrast[["spacing", "frac_high"]].rename(columns={"frac_high": "fraction"}).assign(group=f"both high (n = {int(both.sum()):,})"),
         contrast[["spacing", "frac_other"]].rename(columns={"frac_other": "fraction"}).assign(group=f"others (n = {int((~both).sum()):,})")])
     fig = plots.mean_curve(long, "spacing", "fraction", hue="group", xlabel=f"start of {names[j]} minus start of {names[i]} (bp)",
-                           ylabel="fraction of sequences", title=f"most co-occurring pair {res.pair.iloc[0]} (r = {res.r.iloc[0]:.2f})")
+                           ylabel="fraction of sequences", title=f"most co-occurring pair {res.pair.iloc[0]} (r = {res.r.iloc[0]:.2f})",
+                           show_n=False)
     display(fig)
     best = res.sort_values("enrichment", ascending=False).iloc[0]
     display(Markdown(

@@ -16,23 +16,23 @@
 # The three papers meet here: CREME's tests, run so far on models this repository wrote as
 # formulas, are run unchanged on a network trained on real measurements, where biology knows
 # the answer. The contextual regression network of the first page of this part is the model;
-# its log10 output is turned into activity ($10^{y}$), since CREME's normalizations divide by
+# its log10 output is turned into activity (`10 ** y`), since CREME's normalizations divide by
 # activities. On the most highly expressed test promoters, with 10 bp tiles aligned to each
-# window's TSS (the TSS tile $[0, +10)$ and 14 others, $-120$ to $+30$):
+# window's TSS (the TSS tile [0, +10) and 14 others, -120 to +30):
 #
 # * **necessity** of each tile (its dinucleotide shuffle in the wild type; the paper's
 #   normalized shuffle effect, positive when the tile is needed) and **sufficiency** (the tile
-#   with the TSS tile in a shuffled window, $(\mathrm{MUT} - \mathrm{CONTROL}) / \mathrm{WT}$),
+#   with the TSS tile in a shuffled window, `(MUT - CONTROL) / WT`),
 #   by position relative to the TSS: are the necessary tiles at -35 and -10?
 # * the **distance test recast for promoters**: each promoter's best -35 box moved relative to
 #   its -10 box over spacers of 12-22 bp: is the optimum at 17 bp?
 # * the **context dependence test** (the TSS tile kept, the rest shuffled), the paper's categories;
-# * the **fine-tile search** inside the core $[-40, 0)$, down to 2 bp;
+# * the **fine-tile search** inside the core [-40, 0), down to 2 bp;
 # * the **higher-order interaction test** on the two boxes (10 bp tiles around them, two
 #   greedy rounds, the paper's MSE rule against the additive model);
 # * **three attributions compared** per tile: CREME's necessity, the CR model's own
-#   $\sum_i w_i(x)\, a_i(x, p) / P$ (its weighted motif activations at each position) and
-#   gradient $\times$ input.
+#   `sum_i w_i(x) a_i(x, p) / P` (its weighted motif activations at each position) and
+#   gradient x input.
 
 # %% tags=["parameters"]
 dataset = "ecoli"
@@ -140,7 +140,7 @@ display(Markdown(
 # %% [markdown]
 # ## Fine-tile search inside the promoter core
 #
-# The core $[-40, 0)$ (which holds both boxes) is the "CRE" of CREME's fine-tile search, with
+# The core [-40, 0) (which holds both boxes) is the "CRE" of CREME's fine-tile search, with
 # the TSS tile: pruned in 10 bp and then 2 bp windows while the kept bp keep 90 % and then
 # 70 % of the core's effect, on the promoters whose core with the TSS tile restores at least
 # a fifth of the wild type's activity over the TSS tile alone.
@@ -155,8 +155,7 @@ atomic_write_csv(fine, out / "creme_fine_tiles.csv")
 if len(useful):
     kept = fine.groupby("rel_pos")["kept"].mean().rename("fraction of promoters keeping the bp").reset_index()
     fig = plots.mean_curve(kept, "rel_pos", "fraction of promoters keeping the bp", xlabel="bp relative to the TSS",
-                           title=f"fine-tile search, n = {len(useful)} promoters")
-    fig.axes[0].get_legend().remove()
+                           title=f"fine-tile search, n = {len(useful)} promoters", show_n=False)
     for a, b, lab in ((-35, -29, "-35"), (-12, -6, "-10")):
         fig.axes[0].axvspan(a, b, color="#bdbdbd", alpha=0.4, lw=0)
         fig.axes[0].annotate(lab, ((a + b) / 2, fig.axes[0].get_ylim()[1]), ha="center", va="top", fontsize=8)
