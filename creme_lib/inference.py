@@ -30,7 +30,7 @@ import numpy as np
 from creme_lib.models.base import Model
 from creme_lib.perturb import Paste, SeqSpec
 from creme_lib.seeding import derive_rng
-from creme_lib.sequence import check_one_hot, one_hot_to_tokens, tokenize, tokens_to_one_hot
+from creme_lib.sequence import N_TOKEN, check_one_hot, one_hot_to_tokens, tokenize, tokens_to_one_hot
 
 Reducer = Callable[[np.ndarray], np.ndarray]
 
@@ -119,13 +119,18 @@ class Engine:
         """Register a sequence (one-hot ``(L, 4)`` or a string) under ``name``.
 
         Re-registering identical content is a no-op; different content under a used name
-        raises ``ValueError`` (the memo would otherwise return stale predictions).
+        raises ``ValueError`` (the memo would otherwise return stale predictions), and so do
+        a length other than the model's, an all-N sequence, a soft or 0.25-N one-hot
+        (:func:`creme_lib.sequence.one_hot_to_tokens`) and an RNA string.
         """
         tokens = tokenize(x) if isinstance(x, str) else one_hot_to_tokens(check_one_hot(x))
         if tokens.shape[0] != self.seq_length:
             raise ValueError(
                 f"sequence {name!r} is {tokens.shape[0]} bp, the model takes {self.seq_length} bp"
             )
+        if tokens.size and (tokens == N_TOKEN).all():
+            # Every normalization divides by the wild type's activity: all N has none to perturb.
+            raise ValueError(f"sequence {name!r} is all N: there is nothing to perturb")
         old = self._sources.get(name)
         if old is not None:
             if not np.array_equal(old, tokens):

@@ -24,7 +24,7 @@ _LUT = np.full(256, N_TOKEN, dtype=np.uint8)
 for _i, _c in enumerate(ALPHABET):
     _LUT[ord(_c)] = _i
     _LUT[ord(_c.lower())] = _i
-_IUPAC = set("ACGTNRYSWKMBDHVU-acgtnryswkmbdhvu")
+_IUPAC = set("ACGTNRYSWKMBDHV-acgtnryswkmbdhv")
 _EYE5 = np.vstack([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
 _COMPLEMENT = str.maketrans("ACGTNacgtnRYKMrykmBDHVbdhvSWsw", "TGCANtgcanYRMKyrmkVHDBvhdbSWsw")
 
@@ -45,13 +45,17 @@ def tokenize(seq: str) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``seq`` contains a character that is not a nucleotide code.
+        If ``seq`` contains a character that is not a DNA nucleotide code (``U`` included:
+        RNA must be converted to DNA first).
     """
     raw = np.frombuffer(seq.encode("ascii", errors="replace"), dtype=np.uint8)
     tokens = _LUT[raw]
     bad = tokens == N_TOKEN
     if bad.any():
         odd = {c for c in set(seq[i] for i in np.flatnonzero(bad)[:10_000]) if c not in _IUPAC}
+        if odd & set("Uu"):
+            # Reading U as N would silently blank a quarter of an RNA sequence.
+            raise ValueError("sequence holds U (RNA); the models read DNA: convert first, e.g. seq.replace('U', 'T')")
         if odd:
             raise ValueError(f"sequence holds non-nucleotide characters: {sorted(odd)!r}")
     return tokens
@@ -120,12 +124,18 @@ def _exact_tokens(x: np.ndarray, out: np.ndarray) -> bool:
 
 
 def one_hot_to_tokens(x: np.ndarray) -> np.ndarray:
-    """One-hot ``(..., L, 4)`` -> tokens ``(..., L)`` ``uint8``; all-zero rows become 4 (N).
+    """Exact one-hot ``(..., L, 4)`` -> tokens ``(..., L)`` ``uint8``; all-zero rows become 4 (N).
+
+    Every row must be a letter (one 1, three 0) or an all-zero ``N``. Soft encodings
+    (probabilities) and the 0.25-row convention for N are refused rather than rounded: the
+    CREME tests perturb letters, and reading ``0.25, 0.25, 0.25, 0.25`` as ``A`` would feed
+    the model a different sequence than the user's. :func:`creme_lib.shuffle.dinuc_shuffle`
+    refuses them alike.
 
     Raises
     ------
     ValueError
-        If the last axis is not 4 wide.
+        If the last axis is not 4 wide, or a row is not exact (the first one is named).
     """
     x = np.asarray(x)
     if x.ndim < 2 or x.shape[-1] != 4:
@@ -136,7 +146,13 @@ def one_hot_to_tokens(x: np.ndarray) -> np.ndarray:
         tokens = np.empty(flat.shape[0], np.uint8)
         if _exact_tokens(flat, tokens):
             return tokens.reshape(x.shape[:-1])
-    # Soft or odd encodings (e.g. 0.25 for N): the most likely letter, all-zero rows -> N.
+    exact = ((x == 0) | (x == 1)).all(axis=-1) & (x.sum(axis=-1) <= 1)
+    if not exact.all():
+        where = np.argwhere(~exact)[0]
+        row = x[tuple(where)]
+        hint = " (0.25 rows for N: use all-zero rows)" if np.allclose(row, 0.25) else ""
+        raise ValueError(f"one-hot row {tuple(int(i) for i in where)} is not exact 0/1: {row.tolist()}{hint}; "
+                         "soft or probabilistic encodings are not accepted")
     tokens = np.argmax(x, axis=-1).astype(np.uint8)
     tokens[~x.any(axis=-1)] = N_TOKEN
     return tokens

@@ -59,10 +59,18 @@ def check_tiles(
     Raises
     ------
     ValueError
-        If the array is not ``(T, 2)``, a tile is empty, runs outside ``[0, seq_length)``,
-        or overlaps ``avoid`` (for example the TSS tile, which a test keeps fixed).
+        If the array is not ``(T, 2)``, a coordinate is not a whole number of bp, a tile is
+        empty, runs outside ``[0, seq_length)``, or overlaps ``avoid`` (for example the TSS
+        tile, which a test keeps fixed).
     """
-    arr = np.asarray(tiles, dtype=np.int64)
+    raw = np.asarray(tiles)
+    if raw.dtype.kind == "f" and not np.all(np.isfinite(raw) & (raw == np.round(raw))):
+        # Truncating 4999.7 to 4999 would move the tile without a word.
+        bad = raw.reshape(-1)[~(np.isfinite(raw) & (raw == np.round(raw))).reshape(-1)][0]
+        raise ValueError(f"{name}: tile coordinates must be whole bp, got {bad}")
+    if raw.dtype.kind not in "iuf" and raw.size:
+        raise ValueError(f"{name}: tile coordinates must be numbers, got dtype {raw.dtype}")
+    arr = raw.astype(np.int64)
     if arr.ndim == 1 and arr.size == 2:
         arr = arr[None]
     if arr.ndim != 2 or arr.shape[1] != 2:

@@ -132,3 +132,34 @@ def test_track_and_bin_selection_by_name():
         CallableModel(lambda x: x, L, n_bins=2, track_names=["a"], tracks=["zz"])
     with pytest.raises(ValueError, match="bins"):
         CallableModel(lambda x: x, L, n_bins=2, bins=[5])
+
+
+def test_silent_inputs_are_refused_at_registration():
+    """Inputs that would run with a wrong meaning: each raises, naming the problem."""
+    model, _ = _counting_model()
+    eng = Engine(model, progress=False)
+    with pytest.raises(ValueError, match="all N"):
+        eng.register("n", np.zeros((L, 4), np.float32))
+    quarter = one_hot(random_tokens(L, 0))
+    quarter[10] = 0.25
+    with pytest.raises(ValueError, match="0.25 rows for N"):
+        eng.register("q", quarter)
+    soft = one_hot(random_tokens(L, 0))
+    soft[5] = [0.4, 0.3, 0.2, 0.1]
+    with pytest.raises(ValueError, match="not exact"):
+        eng.register("s", soft)
+    with pytest.raises(ValueError, match="holds U"):
+        eng.register("r", "ACGU" * (L // 4))
+
+
+def test_fractional_shuffle_counts_and_tile_coordinates_are_refused():
+    from creme_lib import experiments as ex
+
+    model, _ = _counting_model()
+    x = one_hot(random_tokens(L, 0))
+    with pytest.raises(ValueError, match="whole number, got 2.5"):
+        ex.necessity_test(model, x, np.array([[0, 100]]), n_shuffles=2.5, progress=False)
+    with pytest.raises(ValueError, match="whole bp, got 99.5"):
+        ex.necessity_test(model, x, np.array([[0.0, 99.5]]), n_shuffles=2, progress=False)
+    res = ex.necessity_test(model, x, np.array([[0.0, 100.0]]), n_shuffles=2.0, progress=False)
+    assert res.tiles.tolist() == [[0, 100]] and res.mut.shape[1] == 2  # whole-number floats are fine

@@ -106,3 +106,24 @@ def test_fasta_errors(fasta, tmp_path):
         FastaExtractor(empty)
     with pytest.raises(FileNotFoundError):
         FastaExtractor(tmp_path / "missing.fa")
+
+
+def test_rna_is_refused_not_read_as_n():
+    with pytest.raises(ValueError, match="holds U"):
+        tokenize("ACGU")
+    with pytest.raises(ValueError, match="holds U"):
+        one_hot_encode("acgu")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_soft_and_quarter_n_one_hots_are_refused(dtype):
+    x = one_hot_encode("ACGTA").astype(dtype)
+    quarter = x.copy()
+    quarter[2] = 0.25
+    with pytest.raises(ValueError, match=r"row \(2,\) is not exact.*0.25 rows for N"):
+        one_hot_to_tokens(quarter)
+    soft = x.copy()
+    soft[1] = [0.1, 0.7, 0.1, 0.1]
+    with pytest.raises(ValueError, match=r"row \(1,\) is not exact"):
+        one_hot_to_tokens(soft)
+    np.testing.assert_array_equal(one_hot_to_tokens(x), [0, 1, 2, 3, 0])

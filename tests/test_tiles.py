@@ -52,3 +52,11 @@ def test_bins_of_enformer_tss():
 def test_subtiles():
     np.testing.assert_array_equal(subtiles(0, 100, 30), [[0, 30], [30, 60], [60, 90]])
     np.testing.assert_array_equal(subtiles(0, 100, 50, 25), [[0, 50], [25, 75], [50, 100]])
+
+
+def test_check_tiles_refuses_fractional_coordinates():
+    with pytest.raises(ValueError, match="whole bp, got 4999.7"):
+        check_tiles(np.array([[0.0, 4999.7]]), 10_000)
+    with pytest.raises(ValueError, match="whole bp"):
+        check_tiles(np.array([[0.0, np.nan]]), 10_000)
+    assert check_tiles(np.array([[0.0, 5000.0]]), 10_000).tolist() == [[0, 5000]]

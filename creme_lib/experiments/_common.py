@@ -18,6 +18,9 @@ def prepare(model: Model | Engine, x: np.ndarray | str, name: str, **engine_kwar
 
 
 def check_shuffles(n_shuffles: int) -> int:
+    """``n_shuffles`` as an int; a fraction (2.5) or a count below 1 raises ``ValueError``."""
+    if isinstance(n_shuffles, bool) or not float(n_shuffles).is_integer():
+        raise ValueError(f"n_shuffles must be a whole number, got {n_shuffles!r}")
     if int(n_shuffles) < 1:
         raise ValueError(f"n_shuffles must be >= 1, got {n_shuffles}")
     return int(n_shuffles)
