@@ -201,3 +201,25 @@ display(Markdown(
     "Agreement of the mean profiles across the 14 tiles (Pearson r): "
     + ", ".join(f"{k} {v:.2f}" for k, v in corr.items())
     + f"; promoter by promoter, CREME and the CR attribution agree with mean r = {per_seq:.2f}."))
+
+# %% [markdown]
+# ## What was found
+
+# %%
+boxes = {-40: "-35", -30: "-35", -20: "-10", -10: "-10"}  # tiles [-40, -30) ... [-10, 0) hold the two boxes
+top2 = [int(r) for r in order.index[:2]]
+located = sorted({boxes[r] for r in top2 if r in boxes})
+optimum = int(curve.idxmax())
+majority = inter["interaction"].fillna("ambiguous").value_counts().idxmax()
+lines = [
+    f"* **Where**: the two most necessary tiles are {', '.join(f'[{r:+d}, {r + 10:+d})' for r in top2)}: "
+    + (f"the {' and '.join(located)} region{'s' if len(located) > 1 else ''} of sigma-70 promoters." if located
+       else "neither holds a sigma-70 box.")
+    + f" Their mean effects ({order.iloc[0]:.2f}, {order.iloc[1]:.2f}) are small against the paper's 0.3.",
+    f"* **Spacer**: the model's optimum is {optimum} bp "
+    + ("as in biology (17 bp)." if optimum == 17 else f"against biology's 17 bp; the curve is nearly flat "
+       f"({curve.min():.2f} to {curve.max():.2f} of the wild type)."),
+    f"* **-35 x -10**: {majority} in {int((inter['interaction'].fillna('ambiguous') == majority).sum())} of {len(inter)} "
+    "promoters" + (", where biology expects the two boxes to need each other." if majority != "subadditive" else "."),
+]
+display(Markdown("\n".join(lines)))
