@@ -18,7 +18,7 @@ from pathlib import Path
 
 configfile: str(Path(workflow.basedir) / "config" / "pipeline.yaml")
 
-from creme_lib.pipeline import PROMOTER_PAGES, SHARDABLE, STEPS, page_title
+from creme_lib.pipeline import PROMOTER_PAGES, PROMOTER_PARAMETERS, SHARDABLE, STEPS, page_title
 
 PY = sys.executable
 ROOT = Path(workflow.basedir).resolve()
@@ -79,8 +79,7 @@ PAGES = [page(s, c) for s in STEPS for c in CELLS]
 LOCUS_PAGE = f"{BOOK}/locus.ipynb"
 VALIDATION_PAGE = f"{BOOK}/validation_{MODEL}.ipynb"
 EXTRA_PAGES = [LOCUS_PAGE] if config.get("locus_page", True) else []
-PROMOTER_CFG = {"dataset": "ecoli", "data_dir": None, "preset": "ecoli", "seeds": [0], "resplits": 0,
-                **(config.get("promoters") or {})}
+PROMOTER_CFG = {**PROMOTER_PARAMETERS, **(config.get("promoters") or {})}
 if config.get("promoters_page", True):
     EXTRA_PAGES += [f"{BOOK}/{stem}.ipynb" for stem in PROMOTER_PAGES]
 # CREME is scored against the truth only where the truth is known: the embedded world.

@@ -298,6 +298,21 @@ def test_write_toc(tmp_path):
     assert "promoters" not in str(parts[0])
 
 
+def test_promoter_templates_share_one_parameter_list():
+    import jupytext
+
+    for stem in P.PROMOTER_PAGES:
+        nb = jupytext.read(ROOT / "notebooks" / f"{stem}.py")
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        ns: dict = {}
+        exec(cell.source, ns)
+        for name, default in P.PROMOTER_PARAMETERS.items():
+            if name == "seeds" and stem != "promoters_01_model":
+                assert ns["seed"] == default[0], stem
+            else:
+                assert ns[name] == default, (stem, name)
+
+
 # ------------------------------------------------------------- published schema
 
 

@@ -68,7 +68,7 @@ from creme_lib.pipeline.interactions import (
 from creme_lib.pipeline.multiplicity import run_multiplicity
 from creme_lib.pipeline.locus import LocusResults, run_locus
 from creme_lib.pipeline.registry import SHARDABLE, STEP_FUNCTIONS, STEPS, run_step
-from creme_lib.pipeline.notebooks import PROMOTER_PAGES, PROMOTER_PART, compose_toc, execute_notebook, page_title, write_toc
+from creme_lib.pipeline.notebooks import PROMOTER_PAGES, PROMOTER_PARAMETERS, PROMOTER_PART, compose_toc, execute_notebook, page_title, write_toc
 from creme_lib.pipeline.cli import main
 
 # Not in __all__, but public attributes of the former module (and _score_threshold, which the tests use).
@@ -90,5 +90,5 @@ __all__ = [
     "greedy_sequences", "run_higher_order", "greedy_tile_sufficiency", "run_greedy_sufficiency",
     "run_multiplicity", "merge_tables", "LocusResults", "run_locus", "execute_notebook", "page_title",
     "write_toc", "compose_toc", "read_cell_table", "main", "STEP_FUNCTIONS", "run_step", "config_from_params", "SEQ_LENGTHS",
-    "PROMOTER_PART", "PROMOTER_PAGES",
+    "PROMOTER_PART", "PROMOTER_PAGES", "PROMOTER_PARAMETERS",
 ]

@@ -118,6 +118,13 @@ PROMOTER_PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "promoters_03_distance": ("Distance constraints between promoter motifs", ("promoters_02_interpretation",)),
     "promoters_04_creme": ("CREME on the promoter model", ("promoters_01_model",)),
 }
+#: Parameters every page of the part takes, with their defaults (each template's papermill
+#: ``parameters`` cell repeats them; a test checks it against this). The model page takes
+#: ``seeds``, a list; the pages that interpret it take ``seed``, the first of them.
+PROMOTER_PARAMETERS: dict[str, Any] = {
+    "dataset": "ecoli", "data_dir": None, "preset": "ecoli", "seeds": [0], "resplits": 0,
+    "results_dir": "results/promoters",
+}
 
 
 def page_title(step: str, cell_line: str, model: str) -> str:

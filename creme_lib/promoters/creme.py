@@ -19,7 +19,9 @@ from creme_lib import experiments as ex
 from creme_lib.inference import Engine
 from creme_lib.models.base import CallableModel, Model
 from creme_lib.seeding import derive_rng
+from creme_lib.experiments.interactions import check_disjoint
 from creme_lib.shuffle import dinuc_shuffle
+from creme_lib.tiles import check_tiles
 
 TILE_BP = 10
 
@@ -70,22 +72,11 @@ def check_tile_grid(tiles: np.ndarray, seq_length: int, max_gap: int | None = No
     ValueError
         Naming the first offending tile.
     """
-    t = np.asarray(tiles)
-    if t.ndim != 2 or t.shape[1] != 2 or len(t) == 0:
-        raise ValueError(f"tiles must be (T, 2), got {t.shape}")
-    if not np.issubdtype(t.dtype, np.integer):
-        if not np.all(t == np.round(t)):
-            raise ValueError(f"tile coordinates must be whole bp, got {t[np.any(t != np.round(t), axis=1)][0].tolist()}")
-        t = t.astype(np.int64)
-    if (t[:, 1] <= t[:, 0]).any() or t.min() < 0 or t.max() > seq_length:
-        i = int(np.flatnonzero((t[:, 1] <= t[:, 0]) | (t[:, 0] < 0) | (t[:, 1] > seq_length))[0])
-        raise ValueError(f"tile {i} {t[i].tolist()} is empty or outside the {seq_length} bp window")
-    order = np.argsort(t[:, 0], kind="stable")
-    s = t[order]
-    overlap = s[1:, 0] < s[:-1, 1]
-    if overlap.any():
-        i = int(np.flatnonzero(overlap)[0])
-        raise ValueError(f"tiles {s[i].tolist()} and {s[i + 1].tolist()} overlap")
+    t = check_tiles(tiles, seq_length)  # shape, whole bp, non-empty, inside the window
+    if len(t) == 0:
+        raise ValueError("no tiles")
+    check_disjoint(t)
+    s = t[np.argsort(t[:, 0], kind="stable")]
     limit = max(1, int(np.max(t[:, 1] - t[:, 0])) if max_gap is None else int(max_gap) + 1)
     gaps = np.concatenate([[s[0, 0]], s[1:, 0] - s[:-1, 1], [seq_length - s[-1, 1]]])
     if (gaps >= limit).any():

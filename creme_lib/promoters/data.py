@@ -30,7 +30,7 @@ import pandas as pd
 
 from creme_lib.paths import shared_data_dir
 from creme_lib.seeding import derive_rng
-from creme_lib.sequence import tokenize, tokens_to_one_hot
+from creme_lib.sequence import one_hot_decode, tokenize, tokens_to_one_hot
 
 ECOLI_FILES = {
     "full": "tss_expression_model_format.txt",
@@ -285,14 +285,8 @@ def load_xpresso_h5(path: str | os.PathLike, window: tuple[int, int] = XPRESSO_W
     tss = 10_000 - start
     meta = pd.DataFrame({"gene": names if names is not None else [f"{path.stem}_{i}" for i in range(len(y))],
                          "tss_index": tss if 0 <= tss < end - start else -1})
-    meta.insert(0, "sequence", ["".join("ACGTN"[t] for t in row) for row in _tokens(x)])
+    meta.insert(0, "sequence", [one_hot_decode(row) for row in x])
     return PromoterSet(x, y, meta, f"xpresso/{path.stem}")
-
-
-def _tokens(x: np.ndarray) -> np.ndarray:
-    t = np.argmax(x, axis=-1)
-    t[~x.any(axis=-1)] = 4
-    return t
 
 
 def split_validation(n: int, n_val: int, seed: int, key: str = "validation") -> tuple[np.ndarray, np.ndarray]:
