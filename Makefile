@@ -27,7 +27,7 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/python -m pip install --quiet -r requirements/lock.txt 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/python -m pip install --quiet --no-deps -e . 2>&1 | grep -v "is ignored: it is neither" || true
-	$(BIN)/python -c "import creme_lib, tensorflow, numba, jupyter_book" 
+	$(BIN)/python -c "import creme_lib, tensorflow, tensorflow_hub, numba, jupyter_book, torch, borzoi_pytorch, enformer_pytorch" 
 	touch $(STAMP)
 
 env: $(STAMP)

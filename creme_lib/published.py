@@ -35,6 +35,7 @@ __all__ = [
     "MODELS",
     "PUBLISHED_MISSING",
     "EXPECTED_COLUMNS",
+    "COLUMN_RENAMES",
     "PAPER_THRESHOLDS",
     "BORZOI_THRESHOLDS",
     "MissingTableError",
@@ -108,6 +109,13 @@ EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {
         "seq_id", "cell_line", "context", "tile class", "copy number", "Normalized TSS effect",
     ),
 }
+
+
+#: Published columns renamed on loading, so that one name has one meaning across models:
+#: the Borzoi distance table calls the CRE id (``GENE_chrom_TSS_strand_start_end``)
+#: ``seq_id``, which everywhere else is the gene window's id; the Enformer table and this
+#: pipeline call it ``enf_data_id``.
+COLUMN_RENAMES: dict[tuple[str, str], dict[str, str]] = {("borzoi", "distance_test"): {"seq_id": "enf_data_id"}}
 
 
 # --------------------------------------------------------------------------- thresholds
@@ -241,7 +249,7 @@ def load_table(
 ) -> pd.DataFrame:
     """Read one results table as a DataFrame, with the paper's column names.
 
-    The unnamed first column of the authors' CSVs (a leftover row index) becomes the
+    Columns listed in :data:`COLUMN_RENAMES` get their one name. The unnamed first column of the authors' CSVs (a leftover row index) becomes the
     index. For ``selected_contexts`` / ``selected_genes`` ``cell_line`` picks the file;
     for other tables it keeps the rows of that cell line (column ``cell_line`` or
     ``cell line``).
@@ -261,6 +269,9 @@ def load_table(
         raise MissingTableError(path, gap, detail)
     st = path.stat()
     df = _read_csv_cached(str(path), st.st_mtime_ns, st.st_size).copy()
+    renames = {a: b for a, b in COLUMN_RENAMES.get((model, name), {}).items() if a in df.columns and b not in df.columns}
+    if renames:
+        df = df.rename(columns=renames)
     if cell_line is not None and name not in ("selected_contexts", "selected_genes"):
         col = "cell_line" if "cell_line" in df.columns else ("cell line" if "cell line" in df.columns else None)
         if col is None:

@@ -89,7 +89,7 @@ def test_unknown_cell_line_names_available_tracks(world):
     with pytest.raises(ValueError, match=r"no track for cell line 'HepG2'.*K562, GM12878, PC-3"):
         P.configure("HepG2", genome_fasta=world.fasta, annotation_gtf=world.gtf)
     with pytest.raises(ValueError, match="unknown model"):
-        P.configure("K562", model="borzoi", genome_fasta=world.fasta, annotation_gtf=world.gtf)
+        P.configure("K562", model="gpt", genome_fasta=world.fasta, annotation_gtf=world.gtf)
     with pytest.raises(ValueError, match="unknown pipeline parameter"):
         P.configure("K562", genome_fasta=world.fasta, annotation_gtf=world.gtf, n_gene=3)
     with pytest.raises(ValueError, match="shard_index"):

@@ -44,6 +44,40 @@ def resolve_tracks(tracks: Sequence[int | str] | int | str | None, names: Sequen
     return np.asarray(out, dtype=np.int64)
 
 
+def resolve_track_groups(
+    tracks: Sequence[int | str | Sequence[int | str]] | int | str | None, names: Sequence[str]
+) -> list[np.ndarray]:
+    """Track selectors where an entry may be a group of tracks, summed into one output column.
+
+    ``[5111]`` is one column of one track; ``[(872, 873)]`` one column, the sum of two
+    (Borzoi's two CAGE strands); ``None`` every track on its own.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One int64 array of track indices per output column.
+
+    Raises
+    ------
+    KeyError, ValueError
+        As :func:`resolve_tracks`, and for an empty group.
+    """
+    if tracks is None:
+        return [np.array([i], dtype=np.int64) for i in range(len(names))]
+    if isinstance(tracks, (int, np.integer, str)):
+        tracks = [tracks]
+    groups = []
+    for entry in tracks:
+        if isinstance(entry, (int, np.integer, str)):
+            groups.append(resolve_tracks(entry, names))
+        else:
+            group = resolve_tracks(list(entry), names)
+            if group.size == 0:
+                raise ValueError("an empty track group selects nothing")
+            groups.append(group)
+    return groups
+
+
 def resolve_bins(bins: Sequence[int] | int | None, n_bins: int) -> np.ndarray:
     """Bin selectors -> int64 indices into ``range(n_bins)``; ``ValueError`` if out of range."""
     if bins is None:

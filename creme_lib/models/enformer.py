@@ -29,23 +29,23 @@ from typing import Any  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from creme_lib.models.keras import TFModel  # noqa: E402
+from creme_lib.models.layouts import ENFORMER_LAYOUT  # noqa: E402
 from creme_lib.models.targets import ENFORMER_HEADS, enformer_track_names  # noqa: E402
 
 #: TF Hub handle of the published model.
 ENFORMER_URL = "https://tfhub.dev/deepmind/enformer/1"
 #: bp of the window CREME passes to Enformer.
-SEQ_LENGTH = 196_608
+SEQ_LENGTH = ENFORMER_LAYOUT.seq_length
 #: bp the hub model takes (the window plus zero padding).
 PADDED_LENGTH = 393_216
 #: bp per output bin.
-BIN_SIZE = 128
+BIN_SIZE = ENFORMER_LAYOUT.bin_size
 #: Output bins per head.
-N_BINS = 896
+N_BINS = ENFORMER_LAYOUT.n_bins
 #: Human-head CAGE tracks used in the paper (index into the 5,313 tracks).
-CAGE_TRACKS: dict[str, int] = {"K562": 5111, "GM12878": 5110, "PC-3": 4824}
+CAGE_TRACKS: dict[str, int] = {cell: tracks[0] for cell, tracks in ENFORMER_LAYOUT.cage_tracks.items()}
 #: The two bins flanking the window centre, where CREME places the TSS.
-TSS_BINS: tuple[int, int] = (447, 448)
-
+TSS_BINS: tuple[int, int] = ENFORMER_LAYOUT.tss_bins  # type: ignore[assignment]
 
 def _head_shapes(predict_fn: Any) -> tuple[int | None, dict[str, tuple[int | None, ...]]]:
     """Input length and per-head output shapes from a restored ``tf.function``'s signature.

@@ -50,7 +50,8 @@ effects would not be comparable with the others'.
 # The package is split by topic (see book/api.md); every name below was importable from the
 # single module it replaces, and still is from here.
 from creme_lib.pipeline.config import (
-    ENFORMER_PRESET, PRESETS, SEQ_LENGTHS, SYNTHETIC_PRESET, PipelineConfig, Preset, available_tracks,
+    BORZOI_PRESET, ENFORMER_PRESET, PRESETS, SEQ_LENGTHS, SYNTHETIC_PRESET, PipelineConfig, Preset, available_tracks,
+    track_label, track_title,
     config_from_params, configure, setup_logging,
 )
 from creme_lib.pipeline.runtime import get_model, load_window, make_engine, tiles_of
@@ -82,7 +83,8 @@ from creme_lib.pipeline.tables import (  # noqa: F401
 )
 
 __all__ = [
-    "PRESETS", "Preset", "PipelineConfig", "ENFORMER_PRESET", "SYNTHETIC_PRESET", "STEPS", "SHARDABLE",
+    "PRESETS", "Preset", "PipelineConfig", "ENFORMER_PRESET", "SYNTHETIC_PRESET", "BORZOI_PRESET",
+    "track_label", "track_title", "STEPS", "SHARDABLE",
     "available_tracks", "configure", "setup_logging", "get_model", "make_engine", "load_window", "tiles_of",
     "tss_table", "select_genes", "run_context_dependence", "classify_contexts", "swap_contexts", "run_context_swap",
     "run_necessity", "run_sufficiency", "load_selected_genes", "load_selected_contexts", "load_sufficient_cres",

@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from creme_lib.analysis import PAPER, Thresholds
+from creme_lib.analysis import Thresholds
 from creme_lib.experiments.fine_tile import PAPER_STAGES
+from creme_lib.models.layouts import BORZOI_LAYOUT, ENFORMER_LAYOUT, LAYOUTS
 from creme_lib.store import ResultStore
 
 # ------------------------------------------------------------------------------ presets
@@ -64,6 +65,16 @@ class Preset:
         A TSS whose window is more than this fraction ``N`` is skipped (and logged).
     enformer_handle : str or None
         TF Hub handle or local SavedModel of Enformer (``enformer`` model only).
+    borzoi_replicates : tuple of str or None
+        Hub names or local directories of the Borzoi replicates (``borzoi`` model only;
+        ``None``: the four ``johahi/borzoi-replicate-*``).
+    precision : str
+        ``fp32``, ``bf16`` or ``fp16`` (PyTorch models: Borzoi).
+    model_factory : str or None
+        ``"package.module:function"`` building the model instead of the preset's own:
+        called as ``function(cell_line=..., bins=..., batch_size=...)``, it returns a
+        :class:`~creme_lib.models.base.Model` of the preset's window length with one
+        selected track. For a model of your own, or a stand-in of the preset's size.
     """
 
     n_genes: int
@@ -83,6 +94,9 @@ class Preset:
     motif_pvalue: float = 1e-5
     max_n_fraction: float = 0.1
     enformer_handle: str | None = None
+    borzoi_replicates: tuple[str, ...] | None = None
+    precision: str = "fp32"
+    model_factory: str | None = None
 
 
 #: The paper's parameters with Enformer (needs a GPU): 10,000 genes, 100 shuffles for the
@@ -136,22 +150,52 @@ SYNTHETIC_PRESET = Preset(
     n_copies=3,
 )
 
-PRESETS: dict[str, Preset] = {"synthetic": SYNTHETIC_PRESET, "enformer": ENFORMER_PRESET}
+#: The paper's Borzoi run (Extended Data Fig. 2, ``summary_csvs/borzoi/``): the four human
+#: replicates averaged, 524,288 bp windows with the 102 tiles of 5 kb around the TSS tile
+#: (the grid of the published ``sufficiency_test_tile_coordinates.csv``), the cell line's two
+#: CAGE strands summed over the centre 8 bins of 32 bp, 5 shuffles for every test (the
+#: published context table is ``context_dependence_test_5``), everything else as Enformer.
+BORZOI_PRESET = dataclasses.replace(
+    ENFORMER_PRESET,
+    n_shuffles_context=5,
+    n_shuffles=5,
+    batch_size=2,
+    bins=BORZOI_LAYOUT.tss_bins,
+    enformer_handle=None,
+)
+
+PRESETS: dict[str, Preset] = {"synthetic": SYNTHETIC_PRESET, "enformer": ENFORMER_PRESET, "borzoi": BORZOI_PRESET}
 
 #: Input length (bp) of each preset's model, known without loading it.
-SEQ_LENGTHS: dict[str, int] = {"synthetic": 196_608, "enformer": 196_608}
+SEQ_LENGTHS: dict[str, int] = {
+    "synthetic": ENFORMER_LAYOUT.seq_length, "enformer": ENFORMER_LAYOUT.seq_length, "borzoi": BORZOI_LAYOUT.seq_length,
+}
+
+#: The published Borzoi tables name a cell line's track by the end of its description.
+_BORZOI_TITLES: dict[str, str] = {"K562": "K562 ENCODE, biol_", "GM12878": "GM12878 ENCODE, biol_", "PC-3": "PC-3"}
 
 
 def available_tracks(model: str) -> dict[str, int]:
-    """Cell line -> track index of a model preset's output (for file names and checks)."""
+    """Cell line -> (first) track index of a model preset's output (for file names and checks)."""
     if model == "synthetic":
         from creme_lib.world import DEFAULT_MECHANISM, TRACK_NAMES
 
         return {c: DEFAULT_MECHANISM.track_names.index(n) for c, n in TRACK_NAMES.items()}
-    if model == "enformer":
-        # The table lives in the TF-importing module; these are its values (checked in tests).
-        return {"K562": 5111, "GM12878": 5110, "PC-3": 4824}
+    if model in LAYOUTS:
+        return {c: t[0] for c, t in LAYOUTS[model].cage_tracks.items()}
     raise ValueError(f"unknown model {model!r}; presets: {', '.join(PRESETS)}")
+
+
+def track_label(model: str, cell_line: str) -> str:
+    """The track part of the selected-genes file name: ``"5111"``, ``"872&873"`` (both strands)."""
+    if model in LAYOUTS:
+        return LAYOUTS[model].track_label(cell_line)
+    return str(available_tracks(model)[cell_line])
+
+
+def track_title(model: str, cell_line: str) -> str:
+    """The cell line's name in the selected-genes table (file name and activity column), as published."""
+    return _BORZOI_TITLES[cell_line] if model == "borzoi" else cell_line
 
 
 # ------------------------------------------------------------------------------- config
@@ -167,7 +211,7 @@ class PipelineConfig(Preset):
     ----------
     cell_line : str
     model : str
-        ``"synthetic"`` or ``"enformer"``.
+        ``"synthetic"``, ``"enformer"`` or ``"borzoi"``.
     genome_fasta : Path
         Soft-masked genome.
     annotation_gtf : Path or None
@@ -200,8 +244,18 @@ class PipelineConfig(Preset):
 
     @property
     def track_id(self) -> int:
-        """Index of the cell line's track in the model's full output (file names)."""
+        """Index of the cell line's (first) track in the model's full output."""
         return available_tracks(self.model)[self.cell_line]
+
+    @property
+    def track_label(self) -> str:
+        """Track part of the selected-genes file name (:func:`track_label`)."""
+        return track_label(self.model, self.cell_line)
+
+    @property
+    def track_title(self) -> str:
+        """Name of the cell line's activity column in the selected-genes table (:func:`track_title`)."""
+        return track_title(self.model, self.cell_line)
 
     @property
     def collecting(self) -> bool:
@@ -210,7 +264,10 @@ class PipelineConfig(Preset):
 
     @property
     def thresholds(self) -> Thresholds:
-        return dataclasses.replace(PAPER, max_per_category=self.max_per_category)
+        """The paper's thresholds for the model (Borzoi's published labels use their own cut-offs)."""
+        from creme_lib.published import default_thresholds
+
+        return dataclasses.replace(default_thresholds(self.model), max_per_category=self.max_per_category)
 
     def store(self) -> ResultStore:
         return ResultStore(self.root)
@@ -224,11 +281,12 @@ class PipelineConfig(Preset):
 _INT_FIELDS = {"n_genes", "n_shuffles_context", "n_shuffles", "tile_size", "batch_size", "max_per_category",
                "swap_per_category", "max_cres", "max_fine_tile", "max_greedy", "n_greedy_rounds", "n_copies"}
 _FLOAT_FIELDS = {"motif_pvalue", "max_n_fraction"}
+_STR_FIELDS = {"enformer_handle", "precision", "model_factory"}
 
 
 def _coerce(name: str, value: Any) -> Any:
     """A preset field's value from a notebook or command-line parameter (may be a string)."""
-    if isinstance(value, str) and name != "enformer_handle":
+    if isinstance(value, str) and name not in _STR_FIELDS:
         import yaml
 
         value = yaml.safe_load(value)
@@ -243,6 +301,10 @@ def _coerce(name: str, value: Any) -> Any:
             return tuple(int(b) for b in value)
         if name == "fine_tile_stages":
             return tuple((int(w), float(t), int(b)) for w, t, b in value)
+        if name == "borzoi_replicates":
+            return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
+        if name == "precision" and value not in ("fp32", "bf16", "fp16"):
+            raise ValueError
     except (TypeError, ValueError):
         raise ValueError(f"bad value for {name}: {value!r}") from None
     return value
@@ -267,7 +329,7 @@ def configure(
     ----------
     cell_line : str
         Must have a track in the model (K562, GM12878, PC-3).
-    model : {"synthetic", "enformer"}
+    model : {"synthetic", "enformer", "borzoi"}
         Picks the preset (``PRESETS``); the notebooks and Snakefile pass it through.
     genome_fasta, annotation_gtf : path, optional
         ``None``: the embedded world's genome and annotation (generated on first use).

@@ -44,8 +44,9 @@ def select_genes(cfg: PipelineConfig) -> pd.DataFrame | None:
         TSSs skipped because of their window (chromosome missing from the FASTA, or more
         than ``max_n_fraction`` ``N``), with the reason.
     ``<track>_<cell>_selected_genes.csv``
-        ``Chromosome, Start, gene_name, gene_id, Strand, <cell_line>`` in ascending
-        activity, the paper's schema.
+        ``Chromosome, Start, gene_name, gene_id, Strand, <cell line>`` in ascending
+        activity, the paper's schema (the Borzoi tables name K562 and GM12878 by their
+        track, ``K562 ENCODE, biol_``: :func:`~creme_lib.pipeline.config.track_title`).
 
     Returns
     -------
@@ -113,6 +114,6 @@ def select_genes(cfg: PipelineConfig) -> pd.DataFrame | None:
             f"({len(skipped)} TSSs skipped, see {_cell_table_path(cfg, 'skipped_tss')})"
         )
     sel = best.sort_values(["activity", "seq_id"], kind="mergesort").iloc[-cfg.n_genes :]
-    out = sel[["Chromosome", "Start", "gene_name", "gene_id", "Strand"]].assign(**{cfg.cell_line: sel["activity"].to_numpy()})
+    out = sel[["Chromosome", "Start", "gene_name", "gene_id", "Strand"]].assign(**{cfg.track_title: sel["activity"].to_numpy()})
     atomic_write_csv(out, selected_genes_path(cfg))
     return out

@@ -12,8 +12,36 @@ from creme_lib.pipeline.config import ENFORMER_PRESET, SEQ_LENGTHS, PipelineConf
 from creme_lib.tiles import tile_grid
 
 
+def load_factory(spec: str):
+    """The callable named by ``"package.module:function"`` (:class:`~creme_lib.pipeline.config.Preset` field ``model_factory``).
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is not of that form or names nothing callable.
+    """
+    import importlib
+
+    mod, sep, attr = str(spec).partition(":")
+    if not sep or not mod or not attr:
+        raise ValueError(f"model_factory must be 'package.module:function', got {spec!r}")
+    fn = getattr(importlib.import_module(mod), attr, None)
+    if not callable(fn):
+        raise ValueError(f"model_factory {spec!r} names nothing callable")
+    return fn
+
+
 @functools.lru_cache(maxsize=4)
-def _build_model(model: str, cell_line: str, batch_size: int, bins: tuple[int, ...], handle: str | None) -> Model:
+def _build_model(model: str, cell_line: str, batch_size: int, bins: tuple[int, ...], handle: str | None,
+                 replicates: tuple[str, ...] | None, precision: str, factory: str | None) -> Model:
+    if factory is not None:
+        built = load_factory(factory)(cell_line=cell_line, bins=list(bins), batch_size=batch_size)
+        if not isinstance(built, Model) or built.seq_length != SEQ_LENGTHS[model] or built.output_shape[1] != 1:
+            raise ValueError(
+                f"model_factory {factory!r} must return a Model of {SEQ_LENGTHS[model]:,} bp with one selected "
+                f"track (the {model} preset's window), got {built!r}"
+            )
+        return built
     if model == "synthetic":
         from creme_lib.world import SyntheticModel
 
@@ -22,12 +50,17 @@ def _build_model(model: str, cell_line: str, batch_size: int, bins: tuple[int, .
         from creme_lib.models.enformer import CAGE_TRACKS, Enformer
 
         return Enformer(handle or ENFORMER_PRESET.enformer_handle, tracks=[CAGE_TRACKS[cell_line]], bins=list(bins))
+    if model == "borzoi":
+        from creme_lib.models.borzoi import BORZOI_REPLICATES, Borzoi
+
+        return Borzoi(replicates or BORZOI_REPLICATES, cell_line=cell_line, bins=list(bins), precision=precision)
     raise ValueError(f"unknown model {model!r}")
 
 
 def get_model(cfg: PipelineConfig) -> Model:
-    """The cell line's model (one output track, the TSS bins), built once per process."""
-    return _build_model(cfg.model, cfg.cell_line, int(cfg.batch_size), tuple(cfg.bins), cfg.enformer_handle)
+    """The cell line's model (one output column, the TSS bins), built once per process."""
+    return _build_model(cfg.model, cfg.cell_line, int(cfg.batch_size), tuple(cfg.bins), cfg.enformer_handle,
+                        cfg.borzoi_replicates, cfg.precision, cfg.model_factory)
 
 
 def make_engine(cfg: PipelineConfig) -> Engine:

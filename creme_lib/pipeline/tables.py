@@ -63,8 +63,9 @@ def read_cell_table(cfg: PipelineConfig, name: str, step: str = "", index_col: i
 
 
 def selected_genes_path(cfg: PipelineConfig) -> Path:
-    """``<root>/<track>_<cell_line>_selected_genes.csv`` (the paper's file name)."""
-    return cfg.root / f"{cfg.track_id}_{cfg.cell_line}_selected_genes.csv"
+    """``<root>/<track>_<cell line>_selected_genes.csv`` (the paper's file names: ``5111_K562_...``
+    for Enformer, ``872&873_K562 ENCODE, biol__...`` for Borzoi)."""
+    return cfg.root / f"{cfg.track_label}_{cfg.track_title}_selected_genes.csv"
 
 
 def selected_contexts_path(cfg: PipelineConfig) -> Path:
@@ -77,7 +78,7 @@ def load_selected_genes(cfg: PipelineConfig) -> pd.DataFrame:
     if not p.is_file():
         raise FileNotFoundError(f"selected genes not found: {p}; run step 01_tss_activity for {cfg.cell_line} first")
     df = pd.read_csv(p, dtype={"Chromosome": str})
-    return df.assign(seq_id=seq_ids(df).to_numpy(), wt=df[cfg.cell_line].to_numpy())
+    return df.assign(seq_id=seq_ids(df).to_numpy(), wt=df[cfg.track_title].to_numpy())
 
 
 def load_selected_contexts(cfg: PipelineConfig) -> pd.DataFrame:
