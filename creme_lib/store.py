@@ -1,26 +1,49 @@
-"""Atomic, resumable result files: one small table per (test, gene), then tidy tables.
+"""Atomic, resumable, verified result files: one small table per (test, gene), then tidy tables.
 
 Layout under a results root (e.g. ``results/synthetic/``)::
 
     <root>/<cell_line>/<test>/<gene_id>.csv      per-gene parts, written atomically
+    <root>/<cell_line>/<test>/<gene_id>.json     its manifest: sha256, rows, creme_lib version, settings
+    <root>/<cell_line>/<test>/<gene_id>.lock     only while a process computes the part
     <root>/<table>.csv                           collected tables in the published schema
 
-A part is written to a temporary file in the same directory and renamed into place, so a
-run killed at any moment leaves either the whole part or none; a rerun skips parts that
-exist, so it resumes where it stopped and ends with the same tables.
+A part is written to a temporary file in the same directory and renamed into place, then its
+manifest, so a run killed at any moment leaves either a whole, described part or one that is
+recomputed. A part counts as done only if its content matches its manifest's sha256 and the
+manifest's creme_lib version and settings (the ``provenance`` a run passes: seed, shuffles,
+model, ...) match the current run's; anything else (truncated, edited, written by another
+version or configuration, no manifest) is named in the log and recomputed, and
+:meth:`ResultStore.collect` refuses to merge it.
+
+While a process computes a part it holds an exclusive ``flock`` on the part's ``.lock`` file.
+Another process (a second run on the same folder, an overlapping shard) skips that part and
+waits for it at the end, naming the lock and its owner if the wait times out; it never writes
+the same part at the same time. The kernel releases the lock of a killed process, so a stale
+``.lock`` file is detected (it can be locked) and cleared.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
 import os
 import re
+import socket
 import tempfile
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from creme_lib import __version__
+
 _SAFE = re.compile(r"[^A-Za-z0-9_.+-]")
+log = logging.getLogger("creme_lib.store")
 
 
 def safe_name(name: str) -> str:
@@ -30,14 +53,48 @@ def safe_name(name: str) -> str:
     return _SAFE.sub("_", str(name))
 
 
-def atomic_write_csv(df: pd.DataFrame, path: str | os.PathLike, **to_csv) -> Path:
-    """Write ``df`` to ``path`` via a temporary file and ``os.replace`` (atomic on POSIX)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+_HOST = socket.gethostname()
+
+
+def _pid_alive(pid: int) -> bool:
     try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            df.to_csv(fh, index=to_csv.pop("index", False), **to_csv)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def clear_stale_temps(path: str | os.PathLike) -> list[Path]:
+    """Remove temporary files of ``path`` left by killed writers on this host; returns them.
+
+    A writer names its temporary file ``.<name>.<host>-<pid>.<random>.tmp``; one whose
+    process no longer runs will never be renamed into place. Files of other hosts (a shared
+    cluster file system) and of live processes are left alone.
+    """
+    path = Path(path)
+    gone = []
+    for tmp in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        m = re.match(rf"^\.{re.escape(path.name)}\.(?P<host>.+)-(?P<pid>\d+)\.[^.]+\.tmp$", tmp.name)
+        if m and m["host"] == _HOST and not _pid_alive(int(m["pid"])):
+            tmp.unlink(missing_ok=True)
+            gone.append(tmp)
+    return gone
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob metacharacters bracketed, for a literal match in ``Path.glob``."""
+    return re.sub(r"([\[\]*?])", r"[\1]", name)
+
+
+def _atomic_write_bytes(data: bytes, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clear_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}-{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
@@ -48,39 +105,191 @@ def atomic_write_csv(df: pd.DataFrame, path: str | os.PathLike, **to_csv) -> Pat
     return path
 
 
+def atomic_write_csv(df: pd.DataFrame, path: str | os.PathLike, **to_csv) -> Path:
+    """Write ``df`` to ``path`` via a temporary file and ``os.replace`` (atomic on POSIX)."""
+    index = to_csv.pop("index", False)
+    return _atomic_write_bytes(df.to_csv(index=index, **to_csv).encode(), Path(path))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _jsonable(d: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Settings as they read back from JSON (tuples become lists), for comparison."""
+    return json.loads(json.dumps(dict(d or {}), default=str, sort_keys=True))
+
+
+class PartError(RuntimeError):
+    """A part that cannot be merged: corrupted, foreign, or missing its manifest."""
+
+
+class LockTimeout(TimeoutError):
+    """Another live process held a part's lock for longer than the store waits."""
+
+
 class ResultStore:
-    """Per-(cell line, test, gene) parts under ``root``, and the tables collected from them."""
+    """Per-(cell line, test, gene) parts under ``root``, and the tables collected from them.
 
-    def __init__(self, root: str | os.PathLike):
+    Parameters
+    ----------
+    root : path-like
+        The results folder of one model (``results/<model>``).
+    wait_s : float
+        How long :meth:`run` waits for parts another live process is computing (s).
+    poll_s : float
+        Polling interval of that wait (s).
+    """
+
+    def __init__(self, root: str | os.PathLike, wait_s: float = 6 * 3600.0, poll_s: float = 0.5):
         self.root = Path(root)
+        self.wait_s = float(wait_s)
+        self.poll_s = float(poll_s)
 
+    # ------------------------------------------------------------------- paths
     def part(self, cell_line: str, test: str, gene: str) -> Path:
         return self.root / safe_name(cell_line) / safe_name(test) / f"{safe_name(gene)}.csv"
 
-    def done(self, cell_line: str, test: str, gene: str) -> bool:
-        return self.part(cell_line, test, gene).exists()
+    def manifest(self, cell_line: str, test: str, gene: str) -> Path:
+        return self.part(cell_line, test, gene).with_suffix(".json")
 
-    def write(self, cell_line: str, test: str, gene: str, df: pd.DataFrame) -> Path:
-        return atomic_write_csv(df, self.part(cell_line, test, gene))
+    def lock(self, cell_line: str, test: str, gene: str) -> Path:
+        return self.part(cell_line, test, gene).with_suffix(".lock")
 
-    def read(self, cell_line: str, test: str, gene: str) -> pd.DataFrame:
+    # --------------------------------------------------------------- verification
+    def check(self, cell_line: str, test: str, gene: str, provenance: Mapping[str, Any] | None = None) -> str | None:
+        """Why the part cannot be used, or ``None`` when it is complete and this run's.
+
+        Returns
+        -------
+        str or None
+            ``"missing"``, or a sentence naming what is wrong (no manifest, content that
+            differs from its sha256, another creme_lib version, another setting).
+        """
+        path = self.part(cell_line, test, gene)
+        if not path.is_file():
+            return "missing"
+        mpath = path.with_suffix(".json")
+        if not mpath.is_file():
+            return "has no manifest (a write interrupted before it, or a part from before manifests)"
+        try:
+            meta = json.loads(mpath.read_text())
+        except (OSError, ValueError):
+            return "has an unreadable manifest"
+        if meta.get("sha256") != _sha256(path):
+            return "differs from its manifest's sha256 (truncated or edited)"
+        if meta.get("creme_lib") != __version__:
+            return f"was written by creme_lib {meta.get('creme_lib')} (this is {__version__})"
+        want, have = _jsonable(provenance), meta.get("provenance", {})
+        diff = [k for k in sorted(set(want) | set(have)) if want.get(k) != have.get(k)]
+        if diff:
+            k = diff[0]
+            return f"was written with {k}={have.get(k)!r} (this run: {want.get(k)!r})"
+        return None
+
+    def done(self, cell_line: str, test: str, gene: str, provenance: Mapping[str, Any] | None = None) -> bool:
+        return self.check(cell_line, test, gene, provenance) is None
+
+    # ---------------------------------------------------------------- reading/writing
+    def write(
+        self, cell_line: str, test: str, gene: str, df: pd.DataFrame, provenance: Mapping[str, Any] | None = None
+    ) -> Path:
+        """The part, then its manifest, each atomically."""
+        path = atomic_write_csv(df, self.part(cell_line, test, gene))
+        meta = {"sha256": _sha256(path), "rows": int(len(df)), "creme_lib": __version__, "provenance": _jsonable(provenance)}
+        _atomic_write_bytes(json.dumps(meta, indent=1, sort_keys=True).encode(), path.with_suffix(".json"))
+        return path
+
+    def read(self, cell_line: str, test: str, gene: str, provenance: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """A verified part.
+
+        Raises
+        ------
+        PartError
+            Naming the part and what is wrong with it.
+        """
+        why = self.check(cell_line, test, gene, provenance)
+        if why is not None:
+            raise PartError(f"part {self.part(cell_line, test, gene)} {why}; rerun the step to recompute it")
         return pd.read_csv(self.part(cell_line, test, gene))
 
     def genes_done(self, cell_line: str, test: str) -> list[str]:
         d = self.root / safe_name(cell_line) / safe_name(test)
         return sorted(p.stem for p in d.glob("*.csv")) if d.exists() else []
 
-    def collect(self, cell_line: str, test: str, genes: Iterable[str] | None = None) -> pd.DataFrame:
-        """Concatenate parts in sorted gene order (independent of the order they were run in)."""
+    def collect(
+        self,
+        cell_line: str,
+        test: str,
+        genes: Iterable[str] | None = None,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """Concatenate verified parts in sorted gene order (independent of the order they were run in).
+
+        With ``genes`` given, parts of other genes in the folder (e.g. of a larger earlier run)
+        are left out and logged.
+
+        Raises
+        ------
+        PartError
+            For a listed part that is missing, corrupted or foreign.
+        """
         names = sorted(safe_name(g) for g in genes) if genes is not None else self.genes_done(cell_line, test)
-        d = self.root / safe_name(cell_line) / safe_name(test)
-        frames = [pd.read_csv(d / f"{n}.csv") for n in names if (d / f"{n}.csv").exists()]
+        if genes is not None:
+            stray = sorted(set(self.genes_done(cell_line, test)) - set(names))
+            if stray:
+                log.info("%s %s: %d parts of genes outside the current set left out (e.g. %s)",
+                         cell_line, test, len(stray), stray[0])
+        frames = [self.read(cell_line, test, n, provenance) for n in names]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def write_table(self, name: str, df: pd.DataFrame) -> Path:
         """A collected table at ``root/<name>.csv`` (``name`` may contain ``/`` subfolders)."""
         return atomic_write_csv(df, self.root / f"{name}.csv")
 
+    # -------------------------------------------------------------------- locking
+    @contextlib.contextmanager
+    def _locked(self, cell_line: str, test: str, gene: str) -> Iterator[bool]:
+        """Hold the part's lock if no live process does; yields whether it was acquired."""
+        path = self.lock(cell_line, test, gene)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                yield False
+                return
+            # The holder before us may have unlinked the file after we opened it: then our
+            # lock is on a dead inode and a third process may lock the new file. Retry.
+            try:
+                same = os.fstat(fd).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        try:
+            stale = os.read(fd, 4096).decode(errors="replace").strip()
+            if stale:
+                log.warning("%s %s %s: cleared a stale lock left by a killed process (%s)", cell_line, test, gene, stale)
+            owner = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, owner.encode(), 0)
+            yield True
+        finally:
+            path.unlink(missing_ok=True)
+            os.close(fd)
+
+    def owner(self, cell_line: str, test: str, gene: str) -> str:
+        """Who holds (or last held) a part's lock, as written in its ``.lock`` file."""
+        try:
+            return self.lock(cell_line, test, gene).read_text().strip() or "unknown owner"
+        except OSError:
+            return "no owner (lock released)"
+
+    # ----------------------------------------------------------------------- run
     def run(
         self,
         cell_line: str,
@@ -88,17 +297,73 @@ class ResultStore:
         genes: Iterable[str],
         fn: Callable[[str], pd.DataFrame],
         progress: bool = True,
+        provenance: Mapping[str, Any] | None = None,
     ) -> list[str]:
-        """Compute ``fn(gene)`` for every gene whose part is missing, writing each atomically.
+        """Compute ``fn(gene)`` for every gene whose part is not done, writing each atomically.
 
-        Returns the genes computed in this call (the rest were already done).
+        Parts that exist but fail :meth:`check` are named in the log and recomputed. Parts
+        another live process is computing are skipped, then waited for.
+
+        Returns
+        -------
+        list of str
+            The genes computed in this call (the rest were done, here or elsewhere).
+
+        Raises
+        ------
+        LockTimeout
+            If a part stays locked by another process for more than ``wait_s``.
         """
-        todo = [g for g in genes if not self.done(cell_line, test, g)]
+        todo, bad = [], []
+        for g in genes:
+            why = self.check(cell_line, test, g, provenance)
+            if why is not None:
+                todo.append(g)
+                if why != "missing":
+                    bad.append(f"{self.part(cell_line, test, g).name} {why}")
+        if bad:
+            log.warning("%s %s: recomputing %d parts: %s%s", cell_line, test, len(bad), "; ".join(bad[:3]),
+                        " ..." if len(bad) > 3 else "")
         it: Iterable[str] = todo
         if progress and todo:
             from tqdm.auto import tqdm
 
             it = tqdm(todo, desc=f"{test} {cell_line}", unit="gene")
+        computed, busy = [], []
         for g in it:
-            self.write(cell_line, test, g, fn(g))
-        return todo
+            got = self._compute(cell_line, test, g, fn, provenance)
+            if got is None:
+                busy.append(g)
+            elif got:
+                computed.append(g)
+        deadline = time.monotonic() + self.wait_s
+        while busy:
+            g = busy[0]
+            if self.done(cell_line, test, g, provenance):
+                busy.pop(0)
+                continue
+            got = self._compute(cell_line, test, g, fn, provenance)
+            if got is not None:  # the other process is gone and left the part undone
+                if got:
+                    computed.append(g)
+                busy.pop(0)
+                continue
+            if time.monotonic() > deadline:
+                raise LockTimeout(
+                    f"part {self.part(cell_line, test, g)} is being computed by another process "
+                    f"({self.owner(cell_line, test, g)}; lock {self.lock(cell_line, test, g)}), waited "
+                    f"{self.wait_s:.0f} s; is a second run using this results folder?"
+                )
+            time.sleep(self.poll_s)
+        return computed
+
+    def _compute(self, cell_line, test, gene, fn, provenance) -> bool | None:
+        """Under the part's lock: compute and write it unless done. ``None``: locked by another
+        process; ``True``: computed here; ``False``: found done once locked."""
+        with self._locked(cell_line, test, gene) as got:
+            if not got:
+                return None
+            if self.done(cell_line, test, gene, provenance):
+                return False
+            self.write(cell_line, test, gene, fn(gene), provenance)
+            return True

@@ -272,10 +272,60 @@ class PipelineConfig(Preset):
     def store(self) -> ResultStore:
         return ResultStore(self.root)
 
+    def provenance(self, test: str) -> dict[str, Any]:
+        """The settings that decide the content of a part of ``test`` (kept in its manifest).
+
+        A part written with other values is recomputed, not reused: the model and its
+        inputs, the seed, tiles and bins for every test, plus the test's own settings
+        (:data:`PART_SETTINGS`; every setting for a test not listed there). Sizes that only
+        decide *which* genes are run (``n_genes``, ``max_per_category``, ...) and the batch
+        size (results do not depend on it) are not part of it.
+        """
+        keys = [k for k in PART_SETTINGS if test == k or test.startswith(k + "_")]
+        own = PART_SETTINGS[max(keys, key=len)] if keys else tuple(f.name for f in dataclasses.fields(Preset))
+        out: dict[str, Any] = {"test": test, "genome_fasta": _file_identity(self.genome_fasta)}
+        for name in (*_MODEL_SETTINGS, *own):
+            value = getattr(self, name)
+            out[name] = _file_identity(value) if name in ("annotation_gtf", "bigwig_dir") else value
+        return out
+
     def summary(self) -> pd.DataFrame:
         """The settings as a two-column table (for the notebooks)."""
         rows = [(f.name, getattr(self, f.name)) for f in dataclasses.fields(self)]
         return pd.DataFrame(rows, columns=["parameter", "value"]).astype({"value": str})
+
+
+#: Settings every part depends on (the model, its window and where the sequence comes from).
+_MODEL_SETTINGS: tuple[str, ...] = (
+    "model", "cell_line", "seed", "tile_size", "bins", "enformer_handle", "borzoi_replicates", "precision",
+    "model_factory",
+)
+
+#: Per test (the part folder's name, or its prefix before ``_min``/``_max``): the further
+#: settings its parts depend on. ``genome_fasta`` is always included (as name and size).
+PART_SETTINGS: dict[str, tuple[str, ...]] = {
+    "tss_activity": ("max_n_fraction", "annotation_gtf"),
+    "context_dependence": ("n_shuffles_context",),
+    "context_swap": (),
+    "necessity": ("n_shuffles",),
+    "sufficiency": ("n_shuffles",),
+    "cre_marks": ("bigwig_dir",),
+    "fine_tile": ("n_shuffles", "fine_tile_stages", "motif_pvalue"),
+    "distance": ("n_shuffles",),
+    "greedy": ("n_shuffles", "n_greedy_rounds"),
+    "greedy_sufficiency": ("n_shuffles", "n_greedy_rounds"),
+    "multiplicity": ("n_shuffles", "n_copies"),
+}
+
+
+def _file_identity(path: Path | None) -> str | None:
+    """``name:size`` of an input file or folder (content hashes of a genome would cost minutes)."""
+    if path is None:
+        return None
+    p = Path(path)
+    if p.is_dir():
+        return f"{p.name}/:{sum(f.stat().st_size for f in p.iterdir() if f.is_file())}"
+    return f"{p.name}:{p.stat().st_size}" if p.exists() else p.name
 
 
 _INT_FIELDS = {"n_genes", "n_shuffles_context", "n_shuffles", "tile_size", "batch_size", "max_per_category",

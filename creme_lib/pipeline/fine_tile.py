@@ -212,16 +212,17 @@ def run_fine_tile(cfg: PipelineConfig) -> pd.DataFrame | None:
             "seq_id": eid,
         })
         # Side parts first, the main part last: the main part marks the CRE as done.
-        store.write(cfg.cell_line, "fine_tile_compare", eid, comp)
-        store.write(cfg.cell_line, "fine_tile_bp", eid, per_bp)
+        # Side parts, written before the main part: where it exists, they do.
+        store.write(cfg.cell_line, "fine_tile_compare", eid, comp, cfg.provenance("fine_tile_compare"))
+        store.write(cfg.cell_line, "fine_tile_bp", eid, per_bp, cfg.provenance("fine_tile_bp"))
         return _drop_track(res.to_frame()).assign(enf_data_id=eid, n_motif_hits=len(hits))
 
     ids = _run_parts(cfg, "fine_tile", list(by_id), compute)
     if not cfg.collecting:
         return None
     df = _collect(cfg, "fine_tile", ids)
-    comp = store.collect(cfg.cell_line, "fine_tile_compare", ids)
-    per_bp = store.collect(cfg.cell_line, "fine_tile_bp", ids)
+    comp = store.collect(cfg.cell_line, "fine_tile_compare", ids, cfg.provenance("fine_tile_compare"))
+    per_bp = store.collect(cfg.cell_line, "fine_tile_bp", ids, cfg.provenance("fine_tile_bp"))
     why = "no sufficient enhancer"
     _write_cell_table(cfg, "fine_tile_search", df, why)
     cols = ["CREME score", "CREME bps", "Saliency score", "Random score", "XSTREME score", "seq_id", "cell_line"]

@@ -130,7 +130,7 @@ def _run_parts(cfg: PipelineConfig, test: str, ids: Sequence[str], fn: Callable[
     """``store.run`` over this shard's ids, logging what was computed and what was reused."""
     store = cfg.store()
     mine = _shard(cfg, ids)
-    done = store.run(cfg.cell_line, test, mine, fn, progress=False)
+    done = store.run(cfg.cell_line, test, mine, fn, progress=False, provenance=cfg.provenance(test))
     log.info(
         "%s %s: %d parts computed, %d reused (shard %d/%d of %d ids)",
         cfg.cell_line, test, len(done), len(mine) - len(done), cfg.shard_index, cfg.shard_count, len(set(ids)),
@@ -140,10 +140,11 @@ def _run_parts(cfg: PipelineConfig, test: str, ids: Sequence[str], fn: Callable[
 
 def _collect(cfg: PipelineConfig, test: str, ids: Sequence[str]) -> pd.DataFrame:
     store = cfg.store()
-    missing = [i for i in ids if not store.done(cfg.cell_line, test, i)]
+    prov = cfg.provenance(test)
+    missing = [i for i in ids if store.check(cfg.cell_line, test, i, prov) == "missing"]
     if missing:
         raise RuntimeError(f"{cfg.cell_line} {test}: {len(missing)} parts missing (e.g. {missing[0]}); rerun the step")
-    return store.collect(cfg.cell_line, test, ids)
+    return store.collect(cfg.cell_line, test, ids, provenance=prov)
 
 
 # ----------------------------------------------------------------------- merging
