@@ -19,6 +19,7 @@ from pathlib import Path
 configfile: str(Path(workflow.basedir) / "config" / "pipeline.yaml")
 
 from creme_lib.pipeline import PROMOTER_PAGES, PROMOTER_PARAMETERS, SHARDABLE, STEPS, page_title
+from creme_lib.pipeline.config import parse_flag
 
 PY = sys.executable
 ROOT = Path(workflow.basedir).resolve()
@@ -78,9 +79,9 @@ def shard_stamp(step, cell, i):
 PAGES = [page(s, c) for s in STEPS for c in CELLS]
 LOCUS_PAGE = f"{BOOK}/locus.ipynb"
 VALIDATION_PAGE = f"{BOOK}/validation_{MODEL}.ipynb"
-EXTRA_PAGES = [LOCUS_PAGE] if config.get("locus_page", True) else []
+EXTRA_PAGES = [LOCUS_PAGE] if parse_flag(config.get("locus_page", True)) else []
 PROMOTER_CFG = {**PROMOTER_PARAMETERS, **(config.get("promoters") or {})}
-if config.get("promoters_page", True):
+if parse_flag(config.get("promoters_page", True)):
     EXTRA_PAGES += [f"{BOOK}/{stem}.ipynb" for stem in PROMOTER_PAGES]
 # CREME is scored against the truth only where the truth is known: the embedded world.
 if MODEL == "synthetic" and USES_WORLD:

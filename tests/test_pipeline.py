@@ -96,6 +96,14 @@ def test_unknown_cell_line_names_available_tracks(world):
         P.configure("K562", genome_fasta=world.fasta, annotation_gtf=world.gtf, shard_index=2, shard_count=2)
 
 
+def test_flags_from_the_command_line():
+    from creme_lib.pipeline.config import parse_flag
+
+    assert [parse_flag(v) for v in ("false", "False", "no", "0", False, "true", "yes", True, 1)] == [False] * 5 + [True] * 4
+    with pytest.raises(ValueError, match="not a yes/no value: 'maybe'"):
+        parse_flag("maybe")
+
+
 def test_too_many_genes(world, tmp_path):
     cfg = _cfg(world, tmp_path, n_genes=13)
     with pytest.raises(ValueError, match="n_genes=13 but the annotation has only 12"):
@@ -398,26 +406,80 @@ def test_killed_run_resumes_to_identical_tables(tiny_run, tmp_path):
 # ---------------------------------------------------------------- notebooks (slow)
 
 
-@pytest.fixture(scope="module")
-def snakemake_run(world, tmp_path_factory):
-    """The Snakefile on the small world: every notebook for GM12878, merge and TOC."""
-    tmp = tmp_path_factory.mktemp("smk")
-    promoter_data = write_ecoli(tmp / "ecoli", n=300)
+def _snakemake_cmd(world, tmp: Path, promoter_data: Path, *extra: str) -> list[str]:
+    """The Snakefile on the small world: every notebook for GM12878, merge and TOC, in ``tmp``."""
     over = {k: v for k, v in TINY.items() if k not in ("n_genes", "n_shuffles", "n_shuffles_context")}
-    over["n_genes"] = 6
     cfg = [
         "cell_lines=[GM12878]", f"genome_fasta={world.fasta}", f"annotation_gtf={world.gtf}",
         f"results_dir={tmp / 'results'}", f"book_dir={tmp / 'book'}", "n_shuffles=1", "n_shuffles_context=2",
-        "overrides={" + ", ".join(f"{k}: {v}" for k, v in over.items() if k != "n_genes") + "}", "n_genes=6",
+        "overrides={" + ", ".join(f"{k}: {v}" for k, v in over.items()) + "}", "n_genes=6",
         "locus_page=false",
         f"promoters={{dataset: ecoli, data_dir: {promoter_data}, preset: smoke, seeds: [0], resplits: 0}}",
     ]
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp), "-c2", "--config", *cfg]
+    return [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp), "-c2", *extra, "--config", *cfg]
+
+
+@pytest.fixture(scope="module")
+def snakemake_run(world, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("smk")
+    promoter_data = write_ecoli(tmp_path_factory.mktemp("ecoli"), n=300)
     t0 = time.time()
-    res = subprocess.run(cmd, env=_env(), capture_output=True, text=True)
+    res = subprocess.run(_snakemake_cmd(world, tmp, promoter_data), env=_env(), capture_output=True, text=True)
     logs = "\n".join(p.read_text()[-3000:] for p in (tmp / "results" / "synthetic" / "logs").glob("*.log")) if res.returncode else ""
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:] + logs
-    return tmp, time.time() - t0
+    return tmp, time.time() - t0, promoter_data
+
+
+#: Wall-clock measurements kept beside results (the promoter models' training time): the only
+#: values two runs may disagree on.
+TIMINGS = ("train_seconds",)
+
+
+def _tables(results: Path) -> dict[str, bytes]:
+    """Every table, part and manifest of a results folder (logs left out), timings blanked."""
+    import json
+
+    out = {}
+    for p in sorted(results.rglob("*")):
+        if p.suffix not in (".csv", ".json") or "logs" in p.parts:
+            continue
+        data = p.read_bytes()
+        if p.suffix == ".csv" and any(t.encode() in data.split(b"\n", 1)[0] for t in TIMINGS):
+            data = pd.read_csv(p).drop(columns=list(TIMINGS), errors="ignore").to_csv(index=False).encode()
+        elif p.suffix == ".json" and any(f'"{t}"'.encode() in data for t in TIMINGS):
+            data = json.dumps({k: v for k, v in json.loads(data).items() if k not in TIMINGS}, sort_keys=True).encode()
+        out[str(p.relative_to(results))] = data
+    return out
+
+
+@pytest.mark.slow
+def test_the_whole_workflow_survives_being_killed_again_and_again(snakemake_run, world, tmp_path):
+    """SIGKILL to the Snakemake process group at seeded random moments; after each kill,
+    ``--unlock`` and the same command with ``--rerun-incomplete`` (Snakemake's own handling of
+    outputs of jobs that were running); in the end every table equals the uninterrupted run's."""
+    ref, ref_seconds, promoter_data = snakemake_run
+    rng = np.random.default_rng(2026)
+    cmd = _snakemake_cmd(world, tmp_path, promoter_data, "--rerun-incomplete")
+    unlock = _snakemake_cmd(world, tmp_path, promoter_data, "--unlock")
+    survived = 0
+    for _ in range(4):
+        proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(float(rng.uniform(3.0, max(4.0, 0.6 * ref_seconds))))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            survived += 1
+        proc.wait()
+        subprocess.run(unlock, env=_env(), capture_output=True, text=True)
+    res = subprocess.run(cmd, env=_env(), capture_output=True, text=True)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
+    assert survived >= 2, f"only {survived} kills landed while the workflow ran"
+    mine, theirs = _tables(tmp_path / "results"), _tables(ref / "results")
+    assert sorted(mine) == sorted(theirs)
+    differ = [k for k in theirs if mine[k] != theirs[k]]
+    assert not differ, f"{len(differ)} of {len(theirs)} files differ after {survived} kills, e.g. {differ[:3]}"
+    left = [p for p in tmp_path.rglob("*") if p.name.endswith((".tmp", ".lock"))]
+    assert not left, left
+    print(f"survived {survived} kills; {len(theirs)} tables, parts and manifests byte-identical")
 
 
 def test_snakemake_dry_run_lists_the_full_dag(tmp_path):
@@ -432,7 +494,7 @@ def test_snakemake_dry_run_lists_the_full_dag(tmp_path):
 
 @pytest.mark.slow
 def test_every_notebook_runs_and_is_a_book_page(snakemake_run):
-    tmp, seconds = snakemake_run
+    tmp, seconds, _ = snakemake_run
     for step in P.STEPS:
         page = tmp / "book" / f"{step}_GM12878.ipynb"
         nb = nbformat.read(page, as_version=4)

@@ -457,6 +457,24 @@ def configure(
     return cfg
 
 
+def parse_flag(value: Any) -> bool:
+    """A yes/no setting from YAML or the command line (``--config locus_page=false`` arrives as the string ``"false"``).
+
+    Raises
+    ------
+    ValueError
+        For a string that is not one of true/false, yes/no, on/off, 1/0.
+    """
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in ("true", "yes", "on", "1"):
+            return True
+        if v in ("false", "no", "off", "0", ""):
+            return False
+        raise ValueError(f"not a yes/no value: {value!r}")
+    return bool(value)
+
+
 def config_from_params(params: dict[str, Any]) -> PipelineConfig:
     """:func:`configure` from a notebook's parameter dict (``overrides`` merged in)."""
     p = dict(params)

@@ -147,6 +147,12 @@ def _top_windows(cre: tuple[int, int], window: int, n: int, score: np.ndarray | 
     return [tuple(int(v) for v in w[i]) for i in sorted(order[:n])]
 
 
+#: Columns of ``<cell>/fine_tile_search.csv`` (FineTileResult.to_frame without ``track``).
+FINE_TILE_COLUMNS: list[str] = [
+    "window", "threshold", "step", "score", "bps", "seq_id", "tile_start", "tile_end", "enf_data_id", "n_motif_hits",
+]
+
+
 def run_fine_tile(cfg: PipelineConfig) -> pd.DataFrame | None:
     """Step 07: fine-tile search of sufficient enhancers vs saliency and a motif scan.
 
@@ -212,7 +218,6 @@ def run_fine_tile(cfg: PipelineConfig) -> pd.DataFrame | None:
             "seq_id": eid,
         })
         # Side parts first, the main part last: the main part marks the CRE as done.
-        # Side parts, written before the main part: where it exists, they do.
         store.write(cfg.cell_line, "fine_tile_compare", eid, comp, cfg.provenance("fine_tile_compare"))
         store.write(cfg.cell_line, "fine_tile_bp", eid, per_bp, cfg.provenance("fine_tile_bp"))
         return _drop_track(res.to_frame()).assign(enf_data_id=eid, n_motif_hits=len(hits))
@@ -224,6 +229,8 @@ def run_fine_tile(cfg: PipelineConfig) -> pd.DataFrame | None:
     comp = store.collect(cfg.cell_line, "fine_tile_compare", ids, cfg.provenance("fine_tile_compare"))
     per_bp = store.collect(cfg.cell_line, "fine_tile_bp", ids, cfg.provenance("fine_tile_bp"))
     why = "no sufficient enhancer"
+    if df.empty:  # no CRE: the table still gets its header
+        df = pd.DataFrame(columns=FINE_TILE_COLUMNS)
     _write_cell_table(cfg, "fine_tile_search", df, why)
     cols = ["CREME score", "CREME bps", "Saliency score", "Random score", "XSTREME score", "seq_id", "cell_line"]
     _write_cell_table(cfg, "motif_analysis/CREME_vs_saliency_vs_XSTREME", comp[cols] if len(comp) else pd.DataFrame(columns=cols), why)

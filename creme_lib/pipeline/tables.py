@@ -41,7 +41,15 @@ def _cell_table_path(cfg: PipelineConfig, name: str) -> Path:
 
 
 def _write_cell_table(cfg: PipelineConfig, name: str, df: pd.DataFrame, why_empty: str = "", index: bool = False) -> Path:
-    """Write a cell line's table atomically; an empty one is written (headers) and logged."""
+    """Write a cell line's table atomically; an empty one is written (headers) and logged.
+
+    Raises
+    ------
+    ValueError
+        For a frame without columns: an empty table must still say what it would hold.
+    """
+    if len(df.columns) == 0:
+        raise ValueError(f"{cfg.cell_line}: table {name} has no columns; give the empty table its header")
     if df.empty:
         log.warning("%s: table %s is empty%s", cfg.cell_line, name, f" ({why_empty})" if why_empty else "")
     return atomic_write_csv(df, _cell_table_path(cfg, name), index=index)
