@@ -2,12 +2,13 @@
 
 Run: ``python benchmarks/bench_gpu.py [--batch-sizes 1 2 4 8] [--tf-savedmodel DIR]``.
 
-1. GPU (skipped cleanly without CUDA): ``enformer-pytorch`` at the published size (1,536
+1. GPU (skipped cleanly without CUDA): the Enformer architecture at the published size (1,536
    channels, 11 transformer layers) with random weights, 196,608 bp, sequences per second at
-   fp32 and bf16 over batch sizes; FLOPs per sequence counted by ``torch.utils.flop_counter``
-   and the fraction of the GPU's dense-bf16 peak this reaches. With ``--tf-savedmodel`` (a
-   local copy of the TF Hub model, whose full-size architecture is not otherwise available
-   offline) the same for TensorFlow through :class:`creme_lib.models.enformer.Enformer`.
+   fp32 and bf16 over batch sizes, in PyTorch (``enformer-pytorch``) and TensorFlow
+   (``_enformer_tf.py``, the same layer shapes); FLOPs per sequence counted by
+   ``torch.utils.flop_counter`` and the fraction of the GPU's dense-bf16 peak reached. With
+   ``--tf-savedmodel`` (a local copy of the TF Hub model) also the real hub model through
+   :class:`creme_lib.models.enformer.Enformer`.
 2. GPU: a Necessity Test (38 tiles x ``--shuffles``) through
    :class:`creme_lib.models.enformer_torch.EnformerTorch` in bf16; CREME's share is the wall
    time not spent in the model call (building sequences, host-to-device copies, bookkeeping).
@@ -88,41 +89,54 @@ def creme_share(model, shuffles: int, batch: int) -> tuple[float, float, int]:
     return wall, eng.stats.model_seconds, eng.stats.predicted
 
 
-def gpu_part(args) -> None:
+def gpu_part(args, device: str = "cuda", dim: int = 1536, depth: int = 11) -> None:
+    """The GPU section; ``--check-gpu-code`` runs it on the CPU at a small size (to test it without a GPU)."""
     from creme_lib.models.enformer_torch import EnformerTorch
 
-    name = torch.cuda.get_device_name(0)
+    name = torch.cuda.get_device_name(0) if device == "cuda" else f"CPU (code-path check, dim {dim}, depth {depth})"
     peak = next((v for k, v in BF16_PEAK.items() if k in name), None)
-    net = enformer_net().cuda()
-    flops = flops_per_sequence(net, torch.device("cuda"))
+    net = enformer_net(dim, depth).to(device)
+    flops = flops_per_sequence(net, torch.device(device))
     roof = peak / flops if peak else float("nan")
     print(f"GPU: {name}; Enformer (PyTorch, random weights) {flops / 1e12:.2f} TFLOP per sequence; "
           f"dense-bf16 roofline {roof:.0f} seq/s" + ("" if peak else " (peak of this GPU unknown)"))
     print(f"{'backend':<10} {'precision':<9} {'batch':>5} {'seq/s':>8} {'of roofline':>11}")
     for precision in ("fp32", "bf16"):
         model = EnformerTorch(net, tracks=[TRACK], bins=BINS, track_names=[str(i) for i in range(5313)],
-                              device="cuda", precision=precision)
+                              device=device, precision=precision)
         for b in args.batch_sizes:
             try:
                 sps = throughput(model, b)
             except torch.OutOfMemoryError:
                 print(f"{'torch':<10} {precision:<9} {b:>5} {'OOM':>8}")
-                torch.cuda.empty_cache()
+                if device == "cuda":
+                    torch.cuda.empty_cache()
                 break
             print(f"{'torch':<10} {precision:<9} {b:>5} {sps:>8.1f} {sps / roof:>10.1%}")
+    import tensorflow as tf
+    from _enformer_tf import EnformerTF, EnformerTFModel
+
+    for precision, dtype in (("fp32", tf.float32), ("bf16", tf.bfloat16)):
+        tfm = EnformerTFModel(EnformerTF(channels=dim, depth=depth, dtype=dtype), bins=BINS, tracks=[TRACK])
+        for b in args.batch_sizes:
+            try:
+                sps = throughput(tfm, b)
+            except tf.errors.ResourceExhaustedError:
+                print(f"{'tf':<10} {precision:<9} {b:>5} {'OOM':>8}")
+                break
+            print(f"{'tf':<10} {precision:<9} {b:>5} {sps:>8.1f} {sps / roof:>10.1%}")
+        del tfm
     if args.tf_savedmodel:
         from creme_lib.models.enformer import Enformer
 
-        tfm = Enformer(args.tf_savedmodel, tracks=[TRACK], bins=BINS)
+        hub = Enformer(args.tf_savedmodel, tracks=[TRACK], bins=BINS)
         for b in args.batch_sizes:
-            sps = throughput(tfm, b)
-            print(f"{'tf':<10} {'fp32':<9} {b:>5} {sps:>8.1f} {sps / roof:>10.1%}")
-    else:
-        print("tf: skipped (give --tf-savedmodel DIR, a local copy of the TF Hub Enformer)")
+            sps = throughput(hub, b)
+            print(f"{'tf-hub':<10} {'fp32':<9} {b:>5} {sps:>8.1f} {sps / roof:>10.1%}")
     model = EnformerTorch(net, tracks=[TRACK], bins=BINS, track_names=[str(i) for i in range(5313)],
-                          device="cuda", precision="bf16")
+                          device=device, precision="bf16")
     wall, in_model, n = creme_share(model, args.shuffles, max(args.batch_sizes))
-    print(f"GPU Necessity Test: {n} sequences in {wall:.1f} s, {n / wall:.1f} seq/s; "
+    print(f"{'GPU' if device == 'cuda' else 'Checked'} Necessity Test: {n} sequences in {wall:.1f} s, {n / wall:.1f} seq/s; "
           f"CREME's share of wall time {1 - in_model / wall:.1%} (target < 5%)")
 
 
@@ -146,21 +160,25 @@ def cpu_part(args) -> None:
     own = wall / n
     print(f"CPU Necessity Test with a model that costs nothing: {n} sequences in {wall:.2f} s, "
           f"{own * 1e3:.1f} ms of CREME's own time per sequence")
-    print(f"CREME's share of wall time with a model of this Enformer's CPU cost: {own / (own + per_seq):.2%}")
+    print(f"CREME's share of wall time with a model of this Enformer's CPU cost: {100 * own / (own + per_seq):.3g}%")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     ap.add_argument("--shuffles", type=int, default=10, help="shuffles of the Necessity Test (paper: 10)")
-    ap.add_argument("--tf-savedmodel", default=None, help="local TF Hub Enformer SavedModel for the TF rows")
+    ap.add_argument("--tf-savedmodel", default=None, help="local TF Hub Enformer SavedModel for a tf-hub row")
     ap.add_argument("--cpu-dim", type=int, default=1536, help="channels of the Enformer timed on the CPU")
     ap.add_argument("--cpu-depth", type=int, default=11, help="transformer layers of the Enformer timed on the CPU")
+    ap.add_argument("--check-gpu-code", action="store_true",
+                    help="without a GPU, run the GPU section on the CPU at --cpu-dim/--cpu-depth (tests it)")
     args = ap.parse_args()
     if torch.cuda.is_available():
         gpu_part(args)
     else:
         print("GPU: skipped (torch sees no CUDA GPU)")
+        if args.check_gpu_code:
+            gpu_part(args, "cpu", args.cpu_dim, args.cpu_depth)
     cpu_part(args)
 
 
