@@ -382,7 +382,8 @@ def test_killed_run_resumes_to_identical_tables(tiny_run, tmp_path):
         args += ["-p", k, json.dumps(v)]
     proc = subprocess.Popen(args, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and not (parts_dir.is_dir() and any(parts_dir.glob("*.csv"))):
+    # Kill once a part is complete: its manifest, written right after the part, exists.
+    while time.time() < deadline and not (parts_dir.is_dir() and any(parts_dir.glob("*.json"))):
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
