@@ -53,7 +53,7 @@ def safe_name(name: str) -> str:
     return _SAFE.sub("_", str(name))
 
 
-_HOST = socket.gethostname()
+_HOST = socket.gethostname().replace(".", "_")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -66,32 +66,37 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def clear_stale_temps(path: str | os.PathLike) -> list[Path]:
-    """Remove temporary files of ``path`` left by killed writers on this host; returns them.
+_TMP = re.compile(r"^\.(?P<name>.+)\.(?P<host>[^.]+)-(?P<pid>\d+)\.[^.]+\.tmp$")
+_CLEARED: set[Path] = set()
+
+
+def clear_stale_temps(folder: str | os.PathLike, force: bool = False) -> list[Path]:
+    """Remove temporary files left in ``folder`` by killed writers on this host; returns them.
 
     A writer names its temporary file ``.<name>.<host>-<pid>.<random>.tmp``; one whose
     process no longer runs will never be renamed into place. Files of other hosts (a shared
-    cluster file system) and of live processes are left alone.
+    cluster file system) and of live processes are left alone; this assumes a host's writers
+    share its pid namespace. A folder is scanned once per process (``force`` scans again), so
+    writing many parts costs one directory listing, not one per part.
     """
-    path = Path(path)
+    folder = Path(folder)
+    if folder in _CLEARED and not force:
+        return []
+    _CLEARED.add(folder)
     gone = []
-    for tmp in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
-        m = re.match(rf"^\.{re.escape(path.name)}\.(?P<host>.+)-(?P<pid>\d+)\.[^.]+\.tmp$", tmp.name)
-        if m and m["host"] == _HOST and not _pid_alive(int(m["pid"])):
-            tmp.unlink(missing_ok=True)
-            gone.append(tmp)
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(folder):
+            m = _TMP.match(entry.name) if entry.name.endswith(".tmp") else None
+            if m and m["host"] == _HOST and not _pid_alive(int(m["pid"])):
+                Path(entry.path).unlink(missing_ok=True)
+                gone.append(Path(entry.path))
     return gone
-
-
-def glob_escape(name: str) -> str:
-    """``name`` with glob metacharacters bracketed, for a literal match in ``Path.glob``."""
-    return re.sub(r"([\[\]*?])", r"[\1]", name)
 
 
 def _atomic_write_bytes(data: bytes, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    clear_stale_temps(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST}-{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    clear_stale_temps(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_HOST.replace('.', '_')}-{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -176,6 +181,8 @@ class ResultStore:
             meta = json.loads(mpath.read_text())
         except (OSError, ValueError):
             return "has an unreadable manifest"
+        if not isinstance(meta, dict):
+            return "has an unreadable manifest"
         if meta.get("sha256") != _sha256(path):
             return "differs from its manifest's sha256 (truncated or edited)"
         if meta.get("creme_lib") != __version__:
@@ -253,7 +260,7 @@ class ResultStore:
         """Hold the part's lock if no live process does; yields whether it was acquired."""
         path = self.lock(cell_line, test, gene)
         path.parent.mkdir(parents=True, exist_ok=True)
-        while True:
+        for attempt in range(100):
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -261,6 +268,9 @@ class ResultStore:
                 os.close(fd)
                 yield False
                 return
+            except OSError as err:
+                os.close(fd)
+                raise OSError(f"cannot lock {path} ({err}); the results folder needs a file system with flock") from None
             # The holder before us may have unlinked the file after we opened it: then our
             # lock is on a dead inode and a third process may lock the new file. Retry.
             try:
@@ -270,6 +280,8 @@ class ResultStore:
             if same:
                 break
             os.close(fd)
+        else:
+            raise OSError(f"cannot lock {path}: its inode keeps changing (100 attempts); is the file system coherent?")
         try:
             stale = os.read(fd, 4096).decode(errors="replace").strip()
             if stale:

@@ -188,6 +188,13 @@ def test_bad_input_is_named():
         TorchModel(torch.nn.Flatten(), seq_length=L, device="cpu")
     with pytest.raises(ValueError, match="2 track_names given but the module outputs 3"):
         torch_model(track_names=["a", "b"])
+    ok = torch_model(bins=[7, 8], tracks=[1])
+    with pytest.raises(KeyError, match="'nope' is not among"):
+        ok.select(bins=[2], tracks=["nope"])
+    assert ok.bins.tolist() == [7, 8] and ok.tracks.tolist() == [1]  # the old selection is kept
+    with pytest.raises(KeyError):
+        ok.input_gradients(np.zeros((1, L, 4), np.float32), tracks=["nope"])
+    assert ok.bins.tolist() == [7, 8] and ok.predict(np.zeros((1, L, 4), np.float32)).shape == (1, 2, 1)
     m = torch_model(n_bins=N_BINS, n_tracks=T)  # declared, so checked at every call
     with pytest.raises(ValueError, match="expected sequence length 8192 bp, got 4096"):
         m.predict(np.zeros((1, 4096, 4), np.float32))

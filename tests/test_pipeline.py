@@ -104,6 +104,23 @@ def test_flags_from_the_command_line():
         parse_flag("maybe")
 
 
+def test_part_provenance_covers_what_decides_a_part(world):
+    import dataclasses
+
+    cfg = P.configure("K562", genome_fasta=world.fasta, annotation_gtf=world.gtf, **TINY)
+
+    def changed(test, **kw):
+        return cfg.provenance(test) != dataclasses.replace(cfg, **kw).provenance(test)
+
+    assert changed("context_swap", swap_per_category=3) and changed("context_swap", n_genes=5)
+    assert changed("cre_marks", n_shuffles=5) and changed("necessity", n_shuffles=5) and changed("necessity", seed=1)
+    assert changed("greedy_min", n_greedy_rounds=4) and changed("fine_tile_bp", motif_pvalue=1e-4)
+    assert changed("context_dependence", n_shuffles_context=7) and changed("tss_activity", max_n_fraction=0.5)
+    # What only decides which genes run, or how they are batched, does not invalidate parts.
+    assert not changed("necessity", n_copies=9) and not changed("necessity", batch_size=16)
+    assert not changed("context_dependence", max_per_category=9)
+
+
 def test_too_many_genes(world, tmp_path):
     cfg = _cfg(world, tmp_path, n_genes=13)
     with pytest.raises(ValueError, match="n_genes=13 but the annotation has only 12"):
@@ -402,6 +419,23 @@ def test_killed_run_resumes_to_identical_tables(tiny_run, tmp_path):
         a = (results / "synthetic" / "K562" / f"{name}.csv").read_bytes()
         assert a == (ref.root / "K562" / f"{name}.csv").read_bytes(), name
     assert not list(results.rglob("*.tmp")) and not list(results.rglob("*.lock"))  # nothing half-written left
+
+
+def test_a_damaged_side_part_redoes_its_cre(tiny_run, tmp_path, caplog):
+    import dataclasses
+
+    results = tmp_path / "results"
+    shutil.copytree(tiny_run.root, results / "synthetic")
+    cfg = dataclasses.replace(tiny_run, results_dir=results)
+    side = sorted((results / "synthetic" / "K562" / "fine_tile_bp").glob("*.csv"))
+    assert side, "the tiny run has no fine-tile CRE"
+    side[0].write_text("Saliency,CREME\n")  # truncated
+    with caplog.at_level("WARNING", logger="creme_lib"):
+        P.run_fine_tile(cfg)
+    assert "unusable; recomputing the CRE" in caplog.text
+    for name in ("fine_tile_search", "motif_analysis/example_seqs", "motif_analysis/CREME_vs_saliency_vs_XSTREME"):
+        a = (results / "synthetic" / "K562" / f"{name}.csv").read_bytes()
+        assert a == (tiny_run.root / "K562" / f"{name}.csv").read_bytes(), name
 
 
 # ---------------------------------------------------------------- notebooks (slow)

@@ -98,14 +98,19 @@ def test_temporary_files_of_killed_writers_are_cleared(tmp_path):
     from creme_lib.store import clear_stale_temps
 
     target = tmp_path / "t.csv"
-    dead = tmp_path / f".t.csv.{socket.gethostname()}-999999999.x1.tmp"
-    live = tmp_path / f".t.csv.{socket.gethostname()}-{os.getpid()}.x2.tmp"
+    host = socket.gethostname().replace(".", "_")
+    dead = tmp_path / f".t.csv.{host}-999999999.x1.tmp"
+    dead_other_name = tmp_path / f".u.csv.{host}-999999998.x4.tmp"
+    live = tmp_path / f".t.csv.{host}-{os.getpid()}.x2.tmp"
     other = tmp_path / ".t.csv.some-other-node-12.x3.tmp"
-    for f in (dead, live, other):
+    for f in (dead, dead_other_name, live, other):
         f.write_text("partial")
-    assert clear_stale_temps(target) == [dead]
+    assert sorted(clear_stale_temps(tmp_path)) == sorted([dead, dead_other_name])
     atomic_write_csv(pd.DataFrame({"a": [1]}), target)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, "t.csv"])
+    dead.write_text("partial")
+    assert clear_stale_temps(tmp_path) == []  # one scan per folder and process ...
+    assert clear_stale_temps(tmp_path, force=True) == [dead]  # ... unless asked again
 
 
 # ------------------------------------------------------------------- locks: concurrent runs

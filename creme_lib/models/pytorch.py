@@ -176,19 +176,23 @@ class TorchModel(Model):
 
     # ------------------------------------------------------------------ selection
     def select(self, bins: Sequence[int] | int | None = None, tracks: Sequence[Any] | int | str | None = None) -> None:
-        """Set the bins and output columns :meth:`~creme_lib.models.base.Model.predict` returns."""
-        self.bins = resolve_bins(bins, self.n_bins)
-        self.track_groups = resolve_track_groups(tracks, self.track_names)
-        # One representative index per column keeps Model.tracks' length = output columns.
-        self.tracks = np.array([g[0] for g in self.track_groups], dtype=np.int64)
-        self._bins_t = torch.as_tensor(self.bins, device=self.device)
-        flat = np.concatenate(self.track_groups)
-        self._flat_t = torch.as_tensor(flat, device=self.device)
+        """Set the bins and output columns :meth:`~creme_lib.models.base.Model.predict` returns.
+
+        Everything is resolved before anything is set, so a bad selector leaves the old one.
+        """
+        new_bins = resolve_bins(bins, self.n_bins)
+        groups = resolve_track_groups(tracks, self.track_names)
+        flat = np.concatenate(groups)
         # (flat tracks, columns) 0/1 matrix: the group sums in one matmul on the device.
-        owner = np.repeat(np.arange(len(self.track_groups)), [len(g) for g in self.track_groups])
-        m = np.zeros((flat.size, len(self.track_groups)), np.float32)
+        owner = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        m = np.zeros((flat.size, len(groups)), np.float32)
         m[np.arange(flat.size), owner] = 1.0
-        self._group_t = None if flat.size == len(self.track_groups) else torch.as_tensor(m, device=self.device)
+        self.bins, self.track_groups = new_bins, groups
+        # One representative index per column keeps Model.tracks' length = output columns.
+        self.tracks = np.array([g[0] for g in groups], dtype=np.int64)
+        self._bins_t = torch.as_tensor(new_bins, device=self.device)
+        self._flat_t = torch.as_tensor(flat, device=self.device)
+        self._group_t = None if flat.size == len(groups) else torch.as_tensor(m, device=self.device)
 
     @property
     def selected_track_names(self) -> list[str]:
@@ -267,9 +271,9 @@ class TorchModel(Model):
             x = x[None]
         x = check_one_hot(x, length=self.seq_length, batch=True)
         saved = (self.bins, [g.copy() for g in self.track_groups])
-        if bins is not None or tracks is not None:
-            self.select(self.bins if bins is None else bins, saved[1] if tracks is None else tracks)
         try:
+            if bins is not None or tracks is not None:
+                self.select(self.bins if bins is None else bins, saved[1] if tracks is None else tracks)
             _release_inference_caches(self.module)
             xt = self._to_device(x).requires_grad_(True)
             with torch.enable_grad():

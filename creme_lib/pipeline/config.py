@@ -306,10 +306,12 @@ _MODEL_SETTINGS: tuple[str, ...] = (
 PART_SETTINGS: dict[str, tuple[str, ...]] = {
     "tss_activity": ("max_n_fraction", "annotation_gtf"),
     "context_dependence": ("n_shuffles_context",),
-    "context_swap": (),
+    # A part holds one row per target: the targets are the selected contexts.
+    "context_swap": ("n_genes", "n_shuffles_context", "max_per_category", "swap_per_category"),
     "necessity": ("n_shuffles",),
     "sufficiency": ("n_shuffles",),
-    "cre_marks": ("bigwig_dir",),
+    # A part holds a gene's sufficient CREs and their effects (from the sufficiency test).
+    "cre_marks": ("bigwig_dir", "n_shuffles"),
     "fine_tile": ("n_shuffles", "fine_tile_stages", "motif_pvalue"),
     "distance": ("n_shuffles",),
     "greedy": ("n_shuffles", "n_greedy_rounds"),

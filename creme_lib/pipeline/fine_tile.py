@@ -222,6 +222,13 @@ def run_fine_tile(cfg: PipelineConfig) -> pd.DataFrame | None:
         store.write(cfg.cell_line, "fine_tile_bp", eid, per_bp, cfg.provenance("fine_tile_bp"))
         return _drop_track(res.to_frame()).assign(enf_data_id=eid, n_motif_hits=len(hits))
 
+    # The main part marks a CRE as done; if a side part is damaged, redo the CRE.
+    for eid in by_id:
+        bad = [t for t in ("fine_tile_compare", "fine_tile_bp")
+               if store.check(cfg.cell_line, t, eid, cfg.provenance(t)) is not None]
+        if bad and store.done(cfg.cell_line, "fine_tile", eid, cfg.provenance("fine_tile")):
+            log.warning("%s %s: side part(s) %s unusable; recomputing the CRE", cfg.cell_line, eid, ", ".join(bad))
+            store.manifest(cfg.cell_line, "fine_tile", eid).unlink()
     ids = _run_parts(cfg, "fine_tile", list(by_id), compute)
     if not cfg.collecting:
         return None
