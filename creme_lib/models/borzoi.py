@@ -30,7 +30,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from creme_lib.models.layouts import BORZOI_LAYOUT
+from creme_lib.models.layouts import BORZOI_LAYOUT, centre_bins
 from creme_lib.models.pytorch import TorchModel, resolve_device
 from creme_lib.models.targets import read_targets, targets_path
 
@@ -234,7 +234,4 @@ class Borzoi(TorchModel):
 
 def tss_bins(n_bins: int = BORZOI_LAYOUT.n_bins, width: int = 8) -> tuple[int, ...]:
     """The ``width`` output bins centred on the output (3068-3075 for the published model's 6,144)."""
-    if width < 1 or width > n_bins or (n_bins - width) % 2:
-        raise ValueError(f"cannot centre {width} bins in {n_bins}")
-    start = (n_bins - width) // 2
-    return tuple(range(start, start + width))
+    return centre_bins(n_bins, width)

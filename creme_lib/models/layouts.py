@@ -23,6 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def centre_bins(n_bins: int, width: int) -> tuple[int, ...]:
+    """The ``width`` output bins centred among ``n_bins`` (Borzoi's TSS: 3068-3075 of 6,144)."""
+    if width < 1 or width > n_bins or (n_bins - width) % 2:
+        raise ValueError(f"cannot centre {width} bins in {n_bins}")
+    start = (n_bins - width) // 2
+    return tuple(range(start, start + width))
+
+
 @dataclass(frozen=True)
 class ModelLayout:
     """Window, bins and tracks of a published model as CREME uses it.
@@ -90,7 +98,7 @@ BORZOI_LAYOUT = ModelLayout(
     bin_size=32,
     n_bins=6_144,
     n_tracks=7_611,
-    tss_bins=tuple(range(3_068, 3_076)),
+    tss_bins=centre_bins(6_144, 8),
     cage_tracks={"K562": (872, 873), "GM12878": (870, 871), "PC-3": (298, 299)},
 )
 

@@ -17,7 +17,7 @@ Example
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -294,12 +294,3 @@ def _release_inference_caches(module: torch.nn.Module) -> None:
             if isinstance(value, torch.Tensor) and value.is_inference():
                 setattr(sub, name, value.clone())
 
-
-def torch_callable(fn: Callable[[torch.Tensor], torch.Tensor]) -> torch.nn.Module:
-    """A plain tensor function as a parameter-free module (for stand-ins and tests)."""
-
-    class _Fn(torch.nn.Module):
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return fn(x)
-
-    return _Fn()
