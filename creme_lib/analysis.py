@@ -1,6 +1,12 @@
-"""Normalizations and classifications of CREME test outputs, with the paper's thresholds.
+"""The paper's rules: thresholds, constants, normalizations and classifications of CREME outputs.
 
-All functions are vectorized over numpy arrays of TSS activities (model output reduced over
+This module is the one home of every rule of Toneyan & Koo (2024) that turns test outputs
+into categories: context categories, CRE (tile) classes, the sufficiency normalization and
+interaction types, with their thresholds, and the constants they refer to (cell lines,
+context and tile-class names, the tile size). The pipeline, the published-table loader,
+the audit, the validation and the simulated world all import them from here.
+
+Functions are vectorized over numpy arrays of TSS activities (model output reduced over
 the TSS bins, in the model's units, e.g. Enformer CAGE counts).
 """
 
@@ -47,7 +53,28 @@ class Thresholds:
 
 PAPER = Thresholds()
 
-CONTEXTS = ("enhancing", "neutral", "silencing")
+#: The published Borzoi context labels (``borzoi/context_dependence_test.csv``) follow
+#: enhancing ``> 0.9`` and silencing ``< -0.2`` (neutral unchanged): inferred from the
+#: published labels (every ``enhancing`` row has ``delta_mean`` in (0.9, 1], every
+#: unlabelled one ``<= 0.9``; every ``silencing`` row ``< -0.2``, the ``other1`` rows
+#: in [-0.2, -0.05)). The paper text does not state them.
+BORZOI_THRESHOLDS = Thresholds(enhancing=0.9, silencing=-0.2)
+
+#: The paper's three cell lines, in the order of its figures (and of the world's tracks).
+CELL_LINES: tuple[str, ...] = ("K562", "GM12878", "PC-3")
+#: Context categories, in the order of the paper's panels.
+CONTEXTS: tuple[str, ...] = ("enhancing", "neutral", "silencing")
+#: CRE (tile) classes of the necessity and sufficiency tests.
+TILE_CLASSES: tuple[str, ...] = ("Enhancer", "Silencer")
+#: Label of a context effect outside every category, as in the published tables.
+OTHER_CONTEXT = "other"
+#: The paper's CRE tile, bp (Enformer: 39 tiles over the central 196,608 bp minus margins).
+TILE_SIZE = 5_000
+
+
+def default_thresholds(model: str) -> Thresholds:
+    """The thresholds the published tables of ``model`` were made with."""
+    return BORZOI_THRESHOLDS if model == "borzoi" else PAPER
 
 
 def context_effect(wt: np.ndarray, mut: np.ndarray) -> np.ndarray:
@@ -69,17 +96,29 @@ def normalized_tile_effect(mut: np.ndarray, control: np.ndarray, norm: np.ndarra
     return (np.asarray(mut, np.float64) - np.asarray(control, np.float64)) / np.asarray(norm, np.float64)
 
 
-def classify_context(effect: np.ndarray | float, t: Thresholds = PAPER) -> np.ndarray:
-    """Context category per normalized context effect.
+def classify_context(
+    effect: np.ndarray | float, t: Thresholds = PAPER, unclassified: str | None = None
+) -> np.ndarray:
+    """Context category per normalized context effect (the paper's ``delta_mean``).
+
+    Parameters
+    ----------
+    effect : array_like
+        ``(N,)`` normalized context effects ``(WT - MUT) / WT``.
+    t : Thresholds
+        Category thresholds (``t.enhancing``, ``t.neutral``, ``t.silencing``).
+    unclassified : str or None
+        Label of an effect between the categories: ``None`` (as in the paper's code) or
+        :data:`OTHER_CONTEXT` (as in the published tables).
 
     Returns
     -------
     numpy.ndarray
-        Object array of ``"enhancing"``, ``"neutral"``, ``"silencing"`` or ``None``
-        (an effect between the categories is left unclassified, as in the paper).
+        ``(N,)`` object array of ``"enhancing"``, ``"neutral"``, ``"silencing"`` or
+        ``unclassified``.
     """
     e = np.asarray(effect, np.float64)
-    out = np.full(e.shape, None, dtype=object)
+    out = np.full(e.shape, unclassified, dtype=object)
     out[e > t.enhancing] = "enhancing"
     out[np.abs(e) < t.neutral] = "neutral"
     out[e < t.silencing] = "silencing"
@@ -177,3 +216,92 @@ def classify_interaction(
     if not stronger and mse > t.subadditive:
         return "subadditive"
     return None
+
+
+# ------------------------------------------------------------- rules applied to tables
+def count_contexts(
+    table: pd.DataFrame,
+    thresholds: Thresholds = PAPER,
+    column: str = "delta_mean",
+) -> pd.Series:
+    """Number of sequences per context category, recomputed from ``column``.
+
+    Returns a Series indexed by ``CONTEXTS`` (zeros included); rows outside every
+    category are not counted.
+    """
+    cat = pd.Series(classify_context(table[column].to_numpy(), thresholds))
+    return cat.value_counts().reindex(list(CONTEXTS), fill_value=0).astype(int)
+
+
+def necessary_cres(necessity_test: pd.DataFrame, thresholds: Thresholds = PAPER) -> pd.DataFrame:
+    """Necessary CREs: tiles whose shuffle removes (enhancer) or releases (silencer) activity.
+
+    Applies ``Normalized shuffle effect > thresholds.necessity`` in enhancing contexts
+    (``Enhancer``) and ``< -thresholds.necessity`` in silencing contexts (``Silencer``)
+    to the raw ``necessity_test.csv`` rows; returns those rows with a ``tile class``
+    column, in the schema of ``necessary_CREs.csv``.
+    """
+    cls = classify_tiles(
+        necessity_test["Normalized shuffle effect"].to_numpy(np.float64),
+        necessity_test["context"].to_numpy(object),
+        thresholds.necessity,
+    )
+    keep = cls != None  # noqa: E711 - elementwise on an object array
+    return necessity_test[keep].assign(**{"tile class": cls[keep]})
+
+
+def normalized_cre_effect(table: pd.DataFrame) -> pd.Series:
+    """The sufficiency test's ``Normalized CRE effect`` recomputed from raw activities.
+
+    ``(MUT - CONTROL) / WT`` in enhancing contexts and ``(MUT - CONTROL) / CONTROL``
+    elsewhere (neutral and silencing: normalized by the intrinsic TSS activity), as in
+    the published ``sufficient_CREs.csv``.
+    """
+    mut = table["mut"].to_numpy(np.float64)
+    ctl = table["control"].to_numpy(np.float64)
+    wt = table["wt"].to_numpy(np.float64)
+    norm = np.where(table["context"].to_numpy(object) == "enhancing", wt, ctl)
+    return pd.Series((mut - ctl) / norm, index=table.index, name="Normalized CRE effect")
+
+
+def sufficient_cres(
+    sufficiency_table: pd.DataFrame,
+    thresholds: Thresholds = PAPER,
+    recompute_effect: bool = True,
+) -> pd.DataFrame:
+    """Sufficient CREs: tiles that alone (with the TSS, in shuffled context) drive activity.
+
+    ``Normalized CRE effect > thresholds.sufficiency`` in enhancing contexts gives an
+    ``Enhancer``, ``< -thresholds.sufficiency`` in silencing contexts a ``Silencer``.
+    With ``recompute_effect`` the effect is recomputed from ``wt``/``mut``/``control``
+    (:func:`normalized_cre_effect`) rather than read from the table. Works on a raw
+    ``sufficiency_test.csv`` or on ``sufficient_CREs.csv`` (re-thresholding its rows).
+    """
+    if recompute_effect and {"wt", "mut", "control"} <= set(sufficiency_table.columns):
+        eff = normalized_cre_effect(sufficiency_table).to_numpy()
+    else:
+        eff = sufficiency_table["Normalized CRE effect"].to_numpy(np.float64)
+    cls = classify_tiles(eff, sufficiency_table["context"].to_numpy(object), thresholds.sufficiency)
+    keep = cls != None  # noqa: E711
+    return sufficiency_table[keep].assign(**{"Normalized CRE effect": eff[keep], "tile class": cls[keep]})
+
+
+def classify_interactions(traces: pd.DataFrame, thresholds: Thresholds = PAPER, direction: str = "min") -> pd.Series:
+    """Interaction type per sequence from greedy traces (table ``greedy_search/*_traces``).
+
+    Per ``(cell_line, seq_id)``: MSE between ``greedy`` and ``additive`` over rounds
+    ``N tiles >= 1``; ``< thresholds.additive`` is ``additive``; above
+    ``thresholds.superadditive`` a greedy trace beyond the additive model (below it for
+    enhancer sets, ``direction="min"``; above it for silencer sets, ``"max"``) is
+    ``superadditive``, the other side (``> thresholds.subadditive``) ``subadditive``;
+    the rest is ambiguous (``None``). Returns a Series indexed by ``(cell_line, seq_id)``.
+    """
+    t = traces[traces["N tiles"] >= 1].sort_values("N tiles", kind="stable")
+    out = {}
+    for key, g in t.groupby(["cell_line", "seq_id"], sort=False):
+        # classify_interaction skips round 0 (the WT, fold change 1 in both curves).
+        greedy = np.concatenate([[1.0], g["greedy"].to_numpy(np.float64)])
+        additive = np.concatenate([[1.0], g["additive"].to_numpy(np.float64)])
+        out[key] = classify_interaction(greedy, additive, thresholds, direction)
+    idx = pd.MultiIndex.from_tuples(list(out), names=["cell_line", "seq_id"]) if out else None
+    return pd.Series(list(out.values()), index=idx, dtype=object, name="interaction")

@@ -179,24 +179,6 @@ def protein_coding_tss(path: str | os.PathLike, unique_positions: bool = True) -
     return out.sort_values(["Chromosome", "Start", "gene_id", "transcript_id"], kind="mergesort").reset_index(drop=True)
 
 
-def make_seq_id(gene_name: str, chrom: str, tss: int, strand: str) -> str:
-    """The paper's sequence id ``{gene_name}_{chrom}_{tss}_{strand}``."""
-    return f"{gene_name}_{chrom}_{int(tss)}_{strand}"
-
-
-def seq_ids(df: pd.DataFrame) -> pd.Series:
-    """Sequence ids of a TSS table (columns ``gene_name, Chromosome, Start, Strand``)."""
-    return (
-        df["gene_name"].astype(str)
-        + "_"
-        + df["Chromosome"].astype(str)
-        + "_"
-        + df["Start"].astype(np.int64).astype(str)
-        + "_"
-        + df["Strand"].astype(str)
-    )
-
-
 def window_to_genome(
     tss: int | np.ndarray,
     strand: str | np.ndarray,
@@ -239,7 +221,5 @@ __all__ = [
     "parse_attributes",
     "read_gtf",
     "protein_coding_tss",
-    "make_seq_id",
-    "seq_ids",
     "window_to_genome",
 ]

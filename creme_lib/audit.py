@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from creme_lib import published as pub
+from creme_lib import analysis
 
 __all__ = ["AUDIT_COLUMNS", "LEGEND_COUNTS", "reproduction_audit", "summarize_audit", "style_audit"]
 
@@ -119,30 +120,30 @@ def _missing_note(t: _Tables, files: list[str]) -> str:
 
 
 # ------------------------------------------------------------------ context categories
-def _context_counts(t: _Tables, cl: str, th: pub.Thresholds) -> tuple[pd.Series | None, str, str]:
+def _context_counts(t: _Tables, cl: str, th: analysis.Thresholds) -> tuple[pd.Series | None, str, str]:
     """Sequences per context category after sampling (the CRE-level test set)."""
     if t.has("selected_contexts", cl):
         sc = t.load("selected_contexts", cl)
         return (
-            pub.count_contexts(sc, th),
+            analysis.count_contexts(sc, th),
             t.file("selected_contexts", cl),
             f"delta_mean thresholded (enhancing > {th.enhancing}, |x| < {th.neutral}, silencing < {th.silencing})",
         )
     if t.has("context_dependence_test"):
         cd = t.load("context_dependence_test", cell_line=cl)
-        n = pub.count_contexts(cd, th).clip(upper=th.max_per_category)
+        n = analysis.count_contexts(cd, th).clip(upper=th.max_per_category)
         return n, t.file("context_dependence_test"), f"delta_mean thresholded, then at most {th.max_per_category} per category"
     return None, t.file("selected_contexts", cl), _missing_note(t, [t.file("selected_contexts", cl), t.file("context_dependence_test")])
 
 
-def _rows_contexts(t: _Tables, th: pub.Thresholds) -> list[dict]:
+def _rows_contexts(t: _Tables, th: analysis.Thresholds) -> list[dict]:
     rows = []
     stated_tab = None
     if pub.has_table(None, "enformer", "N_seqs_per_context_category"):
         stated_tab = pub.load_table(None, "enformer", "N_seqs_per_context_category")
-    for cl in pub.CELL_LINES:
+    for cl in analysis.CELL_LINES:
         counts, src, how = _context_counts(t, cl, th)
-        for c in pub.CONTEXTS:
+        for c in analysis.CONTEXTS:
             if cl == "K562":
                 fig, panel = "Fig. 1", "context categories (K562)"
                 stated = None
@@ -158,15 +159,15 @@ def _rows_contexts(t: _Tables, th: pub.Thresholds) -> list[dict]:
                 h = how
             rows.append(_row(fig, panel, f"sequences in {c} contexts", cl, stated, None if counts is None else int(counts[c]), src, h))
     # before sampling (N_seqs "Number of contexts"), needs the full context dependence test
-    for cl in pub.CELL_LINES:
+    for cl in analysis.CELL_LINES:
         if t.has("context_dependence_test"):
             cd = t.load("context_dependence_test", cell_line=cl)
-            counts = pub.count_contexts(cd, th)
+            counts = analysis.count_contexts(cd, th)
             src, how = t.file("context_dependence_test"), "delta_mean of all tested sequences thresholded"
         else:
             counts, src = None, t.file("context_dependence_test")
             how = _missing_note(t, [src])
-        for c in pub.CONTEXTS:
+        for c in analysis.CONTEXTS:
             stated = None
             if stated_tab is not None:
                 m = (stated_tab["cell line"] == cl) & (stated_tab["context category"] == c)
@@ -203,13 +204,13 @@ def _rows_matched(t: _Tables) -> list[dict]:
     src = how = None
     if t.has("context_dependence_test"):
         cd = t.load("context_dependence_test")
-        for cl in pub.CELL_LINES:
+        for cl in analysis.CELL_LINES:
             ids[cl] = set(cd.loc[cd["cell_line"] == cl, "seq_id"])
         src, how = t.file("context_dependence_test"), "seq_ids (gene + TSS) tested in both cell lines"
-    elif all(t.has("selected_genes", cl) for cl in pub.CELL_LINES):
-        for cl in pub.CELL_LINES:
+    elif all(t.has("selected_genes", cl) for cl in analysis.CELL_LINES):
+        for cl in analysis.CELL_LINES:
             ids[cl] = set(pub.selected_genes(t.results_dir, t.model, cl)["seq_id"])
-        src = ", ".join(t.file("selected_genes", cl) for cl in pub.CELL_LINES)
+        src = ", ".join(t.file("selected_genes", cl) for cl in analysis.CELL_LINES)
         how = "genes in both selected-gene tables, matched on gene name + TSS (seq_id)"
     for (a, b), stated in LEGEND_COUNTS[("ED Fig. 1", "c")].items():
         n = len(ids[a] & ids[b]) if ids else None
@@ -223,7 +224,7 @@ def _rows_matched(t: _Tables) -> list[dict]:
     return rows
 
 
-def _rows_swap(t: _Tables, th: pub.Thresholds) -> list[dict]:
+def _rows_swap(t: _Tables, th: analysis.Thresholds) -> list[dict]:
     rows = []
     for panel, cl in (("d", "GM12878"), ("e", "PC-3")):
         counts, src_c, how_c = _context_counts(t, cl, th)
@@ -253,7 +254,7 @@ def _rows_swap(t: _Tables, th: pub.Thresholds) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- CRE tests
-def _rows_tiles(t: _Tables, th: pub.Thresholds) -> list[dict]:
+def _rows_tiles(t: _Tables, th: analysis.Thresholds) -> list[dict]:
     rows = []
     nec = t.load("necessity_test") if t.has("necessity_test") else None
     suf = t.load("sufficiency_test") if t.has("sufficiency_test") else None
@@ -302,15 +303,15 @@ def _rows_tiles(t: _Tables, th: pub.Thresholds) -> list[dict]:
     return rows
 
 
-def _rows_cres(t: _Tables, th: pub.Thresholds) -> list[dict]:
+def _rows_cres(t: _Tables, th: analysis.Thresholds) -> list[dict]:
     rows = []
     # sufficient CREs (ED Fig. 4 b-d)
     if t.has("sufficiency_test"):
-        s = pub.sufficient_cres(t.load("sufficiency_test"), th)
+        s = analysis.sufficient_cres(t.load("sufficiency_test"), th)
         src = t.file("sufficiency_test")
         how = f"Normalized CRE effect recomputed from wt/mut/control, > {th.sufficiency} (enhancing) / < -{th.sufficiency} (silencing)"
     elif t.has("sufficient_CREs"):
-        s = pub.sufficient_cres(t.load("sufficient_CREs"), th)
+        s = analysis.sufficient_cres(t.load("sufficient_CREs"), th)
         src = t.file("sufficient_CREs")
         how = (
             "sufficiency_test.csv not in the published copy: Normalized CRE effect recomputed from "
@@ -326,9 +327,9 @@ def _rows_cres(t: _Tables, th: pub.Thresholds) -> list[dict]:
             rows.append(_row("ED Fig. 4", "b-d", f"sufficient {cls.lower()}s", cl, stated, n, src, how))
     # necessary CREs: no legend count; stated = rows of the published necessary_CREs.csv
     stated_nec = pub.load_table(None, "enformer", "necessary_CREs") if pub.has_table(None, "enformer", "necessary_CREs") else None
-    n_rec = pub.necessary_cres(t.load("necessity_test"), th) if t.has("necessity_test") else None
-    for cl in pub.CELL_LINES:
-        for cls in pub.TILE_CLASSES:
+    n_rec = analysis.necessary_cres(t.load("necessity_test"), th) if t.has("necessity_test") else None
+    for cl in analysis.CELL_LINES:
+        for cls in analysis.TILE_CLASSES:
             stated = None
             if stated_nec is not None:
                 stated = int(((stated_nec["cell_line"] == cl) & (stated_nec["tile class"] == cls)).sum())
@@ -343,14 +344,14 @@ def _rows_cres(t: _Tables, th: pub.Thresholds) -> list[dict]:
     return rows
 
 
-def _rows_interactions(t: _Tables, th: pub.Thresholds) -> list[dict]:
+def _rows_interactions(t: _Tables, th: analysis.Thresholds) -> list[dict]:
     rows = []
     name = "greedy_search/min_traces"
     cls = None
     if t.has(name):
         tr = t.load(name)
         tr = tr[tr["context"] == "enhancing"]
-        cls = pub.classify_interactions(tr, th, direction="min")
+        cls = analysis.classify_interactions(tr, th, direction="min")
         how = (
             f"MSE between greedy trace and additive model: < {th.additive} additive, > {th.superadditive} "
             "super-/subadditive by the side of the additive model; enhancing contexts"
@@ -400,20 +401,20 @@ def _rows_multiplicity(t: _Tables) -> list[dict]:
 def _rows_borzoi(results_dir) -> list[dict]:
     """ED Fig. 2b: Borzoi context categories (legend: 'shown in inset legend')."""
     t = _Tables(results_dir, "borzoi")
-    th = pub.BORZOI_THRESHOLDS
+    th = analysis.BORZOI_THRESHOLDS
     rows = []
     stated_tab = pub.load_table(None, "borzoi", "context_dependence_test") if pub.has_table(None, "borzoi", "context_dependence_test") else None
     cd = t.load("context_dependence_test") if t.has("context_dependence_test") else None
-    for cl in pub.CELL_LINES:
+    for cl in analysis.CELL_LINES:
         stated = LEGEND_COUNTS[("ED Fig. 2", "b")][cl]
         if cd is not None:
             n, src, how = int((cd["cell_line"] == cl).sum()), t.file("context_dependence_test"), "rows of the cell line"
         else:
             n, src, how = None, t.file("context_dependence_test"), _missing_note(t, [t.file("context_dependence_test")])
         rows.append(_row("ED Fig. 2", "b", "sequences tested (Borzoi histogram)", cl, stated, n, src, how))
-    for cl in pub.CELL_LINES:
-        counts = None if cd is None else pub.count_contexts(cd[cd["cell_line"] == cl], th)
-        for c in pub.CONTEXTS:
+    for cl in analysis.CELL_LINES:
+        counts = None if cd is None else analysis.count_contexts(cd[cd["cell_line"] == cl], th)
+        for c in analysis.CONTEXTS:
             stated = None
             if stated_tab is not None:
                 stated = int(((stated_tab["cell_line"] == cl) & (stated_tab["context"] == c)).sum())
@@ -434,7 +435,7 @@ def _rows_borzoi(results_dir) -> list[dict]:
 def reproduction_audit(
     results_dir: str | Path | None = None,
     model: str = "enformer",
-    thresholds: pub.Thresholds = pub.PAPER_THRESHOLDS,
+    thresholds: analysis.Thresholds = analysis.PAPER,
     include_borzoi: bool = True,
 ) -> pd.DataFrame:
     """Every count the legends state next to the count recomputed from ``results_dir``.

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from scipy import stats
 
-from creme_lib.published import CONTEXTS, PAPER_THRESHOLDS, Thresholds, context_category
+from creme_lib.analysis import CONTEXTS, PAPER, Thresholds, classify_context
 
 __all__ = [
     "CONTEXT_COLORS",
@@ -253,7 +253,7 @@ def context_histogram(
     df: pd.DataFrame,
     value: str = "delta_mean",
     context: str | None = "context",
-    thresholds: Thresholds = PAPER_THRESHOLDS,
+    thresholds: Thresholds = PAPER,
     ax: Axes | None = None,
     title: str | None = None,
     inset: bool = True,
@@ -274,7 +274,7 @@ def context_histogram(
     if context is not None and context in df.columns:
         cat = df[context].astype(object).to_numpy()
     else:
-        cat = context_category(x, thresholds)
+        cat = classify_context(x, thresholds, unclassified="other")
     lo, hi = xlim
     clipped = int(np.sum(x < lo))
     edges = np.linspace(lo, hi, bins + 1)

@@ -1,4 +1,4 @@
-"""Result tables in the paper's schema: loading, tidying and threshold classification.
+"""Result tables in the paper's schema: loading and tidying.
 
 A *results folder* holds one sub-folder per model (``enformer/``, ``borzoi/``) plus
 ``CRE_characterization/``, with the file names and column names of the authors'
@@ -12,8 +12,8 @@ Tables are named by their path inside the model folder without ``.csv``, e.g.
 ``"selected_contexts"`` (``{cell_line}_selected_contexts.csv``) and ``"selected_genes"``
 (``<id>_{cell_line}..._selected_genes.csv``).
 
-The classification functions *apply* the paper's thresholds (:class:`Thresholds`) to raw
-test tables, so counts can be recomputed rather than read off the thresholded tables.
+The paper's rules that classify these tables (context categories, CRE classes,
+interaction types) live in :mod:`creme_lib.analysis`; this module only loads and tidies.
 """
 
 from __future__ import annotations
@@ -25,19 +25,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from creme_lib.analysis import Thresholds, classify_context, classify_interaction, classify_tiles
+from creme_lib.analysis import CELL_LINES, CONTEXTS, TILE_CLASSES, Thresholds, classify_context, default_thresholds
+from creme_lib.ids import seq_ids
 from creme_lib.paths import published_results_dir
 
 __all__ = [
-    "CELL_LINES",
-    "CONTEXTS",
-    "TILE_CLASSES",
     "MODELS",
     "PUBLISHED_MISSING",
     "EXPECTED_COLUMNS",
     "COLUMN_RENAMES",
-    "PAPER_THRESHOLDS",
-    "BORZOI_THRESHOLDS",
     "MissingTableError",
     "resolve_results_dir",
     "is_published",
@@ -45,32 +41,18 @@ __all__ = [
     "has_table",
     "load_table",
     "missing_tables",
-    "parse_seq_id",
-    "with_seq_id_parts",
-    "context_category",
-    "count_contexts",
-    "necessary_cres",
-    "normalized_cre_effect",
-    "sufficient_cres",
     "selected_genes",
-    "matched_genes",
     "tile_offsets_kb",
     "tss_offset_kb",
     "add_iteration",
     "second_iteration_wide",
-    "second_iteration_long",
     "fold_change_over_max",
-    "classify_interactions",
     "paired_context_effects",
     "model_activity_pairs",
     "fine_tile_scores_long",
-    "default_thresholds",
     "context_swap_long",
 ]
 
-CELL_LINES: tuple[str, ...] = ("K562", "GM12878", "PC-3")
-CONTEXTS: tuple[str, ...] = ("enhancing", "neutral", "silencing")
-TILE_CLASSES: tuple[str, ...] = ("Enhancer", "Silencer")
 MODELS: tuple[str, ...] = ("enformer", "borzoi")
 
 #: Tables the paper's code wrote that are *not* in the published copy (README of
@@ -116,22 +98,6 @@ EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {
 #: ``seq_id``, which everywhere else is the gene window's id; the Enformer table and this
 #: pipeline call it ``enf_data_id``.
 COLUMN_RENAMES: dict[tuple[str, str], dict[str, str]] = {("borzoi", "distance_test"): {"seq_id": "enf_data_id"}}
-
-
-# --------------------------------------------------------------------------- thresholds
-PAPER_THRESHOLDS = Thresholds()
-
-#: The published Borzoi context labels (``borzoi/context_dependence_test.csv``) follow
-#: enhancing ``> 0.9`` and silencing ``< -0.2`` (neutral unchanged): inferred from the
-#: published labels (every ``enhancing`` row has ``delta_mean`` in (0.9, 1], every
-#: unlabelled one ``<= 0.9``; every ``silencing`` row ``< -0.2``, the ``other1`` rows
-#: in [-0.2, -0.05)). The paper text does not state them.
-BORZOI_THRESHOLDS = Thresholds(enhancing=0.9, silencing=-0.2)
-
-
-def default_thresholds(model: str) -> Thresholds:
-    """The thresholds the published tables of ``model`` were made with."""
-    return BORZOI_THRESHOLDS if model == "borzoi" else PAPER_THRESHOLDS
 
 
 # ------------------------------------------------------------------------------ loading
@@ -280,148 +246,6 @@ def load_table(
     return df
 
 
-# ------------------------------------------------------------------------------ seq ids
-_SEQ_ID = re.compile(
-    r"^(?P<gene>.+)_(?P<chrom>chr[0-9A-Za-z]+)_(?P<tss>\d+)_(?P<strand>[+-])"
-    r"(?:_(?P<tile_start>\d+)_(?P<tile_end>\d+))?(?:\.pickle)?$"
-)
-
-
-def parse_seq_id(seq_id: str | pd.Series | list[str]) -> dict | pd.DataFrame:
-    """Split ``GENE_chrom_TSS_strand[_tileStart_tileEnd][.pickle]`` ids into their parts.
-
-    ``"RUFY3_chr4_70704800_+"`` gives ``gene="RUFY3", chrom="chr4", tss=70704800,
-    strand="+"``; ids of a CRE tile (``..._+_100804_105804``) also give ``tile_start`` and
-    ``tile_end`` (input coordinates). A str returns a dict, a sequence a DataFrame with
-    columns ``gene, chrom, tss, strand, tile_start, tile_end`` (integers nullable).
-    """
-    if isinstance(seq_id, str):
-        m = _SEQ_ID.match(seq_id)
-        if m is None:
-            raise ValueError(f"not a seq_id of the form GENE_chrom_TSS_strand: {seq_id!r}")
-        d = m.groupdict()
-        out: dict = {"gene": d["gene"], "chrom": d["chrom"], "tss": int(d["tss"]), "strand": d["strand"]}
-        if d["tile_start"] is not None:
-            out["tile_start"] = int(d["tile_start"])
-            out["tile_end"] = int(d["tile_end"])
-        return out
-    s = pd.Series(seq_id)
-    parts = s.astype(str).str.extract(_SEQ_ID)
-    bad = parts["gene"].isna()
-    if bad.any():
-        raise ValueError(f"not seq_ids of the form GENE_chrom_TSS_strand: {s[bad].head(3).tolist()}")
-    for c in ("tss", "tile_start", "tile_end"):
-        parts[c] = pd.to_numeric(parts[c]).astype("Int64")
-    parts.index = s.index
-    return parts
-
-
-def with_seq_id_parts(df: pd.DataFrame, column: str = "seq_id") -> pd.DataFrame:
-    """``df`` with columns ``gene, chrom, tss, strand`` parsed from ``column`` added."""
-    parts = parse_seq_id(df[column])
-    return df.assign(**{c: parts[c] for c in ("gene", "chrom", "tss", "strand")})
-
-
-# ----------------------------------------------------------------------- classification
-def context_category(delta_mean, thresholds: Thresholds = PAPER_THRESHOLDS) -> np.ndarray:
-    """Context category of each normalized context effect (``delta_mean``).
-
-    :func:`creme_lib.analysis.classify_context`, with unclassified values labelled
-    ``"other"`` (as in the published tables) instead of ``None``.
-    """
-    out = classify_context(delta_mean, thresholds)
-    out[out == None] = "other"  # noqa: E711 - elementwise on an object array
-    return out
-
-
-def count_contexts(
-    table: pd.DataFrame,
-    thresholds: Thresholds = PAPER_THRESHOLDS,
-    column: str = "delta_mean",
-) -> pd.Series:
-    """Number of sequences per context category, recomputed from ``column``.
-
-    Returns a Series indexed by ``CONTEXTS`` (zeros included); rows outside every
-    category are not counted.
-    """
-    cat = pd.Series(context_category(table[column].to_numpy(), thresholds))
-    return cat.value_counts().reindex(list(CONTEXTS), fill_value=0).astype(int)
-
-
-def necessary_cres(necessity_test: pd.DataFrame, thresholds: Thresholds = PAPER_THRESHOLDS) -> pd.DataFrame:
-    """Necessary CREs: tiles whose shuffle removes (enhancer) or releases (silencer) activity.
-
-    Applies ``Normalized shuffle effect > thresholds.necessity`` in enhancing contexts
-    (``Enhancer``) and ``< -thresholds.necessity`` in silencing contexts (``Silencer``)
-    to the raw ``necessity_test.csv`` rows; returns those rows with a ``tile class``
-    column, in the schema of ``necessary_CREs.csv``.
-    """
-    cls = classify_tiles(
-        necessity_test["Normalized shuffle effect"].to_numpy(np.float64),
-        necessity_test["context"].to_numpy(object),
-        thresholds.necessity,
-    )
-    keep = cls != None  # noqa: E711 - elementwise on an object array
-    return necessity_test[keep].assign(**{"tile class": cls[keep]})
-
-
-def normalized_cre_effect(table: pd.DataFrame) -> pd.Series:
-    """The sufficiency test's ``Normalized CRE effect`` recomputed from raw activities.
-
-    ``(MUT - CONTROL) / WT`` in enhancing contexts and ``(MUT - CONTROL) / CONTROL``
-    elsewhere (neutral and silencing: normalized by the intrinsic TSS activity), as in
-    the published ``sufficient_CREs.csv``.
-    """
-    mut = table["mut"].to_numpy(np.float64)
-    ctl = table["control"].to_numpy(np.float64)
-    wt = table["wt"].to_numpy(np.float64)
-    norm = np.where(table["context"].to_numpy(object) == "enhancing", wt, ctl)
-    return pd.Series((mut - ctl) / norm, index=table.index, name="Normalized CRE effect")
-
-
-def sufficient_cres(
-    sufficiency_table: pd.DataFrame,
-    thresholds: Thresholds = PAPER_THRESHOLDS,
-    recompute_effect: bool = True,
-) -> pd.DataFrame:
-    """Sufficient CREs: tiles that alone (with the TSS, in shuffled context) drive activity.
-
-    ``Normalized CRE effect > thresholds.sufficiency`` in enhancing contexts gives an
-    ``Enhancer``, ``< -thresholds.sufficiency`` in silencing contexts a ``Silencer``.
-    With ``recompute_effect`` the effect is recomputed from ``wt``/``mut``/``control``
-    (:func:`normalized_cre_effect`) rather than read from the table. Works on a raw
-    ``sufficiency_test.csv`` or on ``sufficient_CREs.csv`` (re-thresholding its rows).
-    """
-    if recompute_effect and {"wt", "mut", "control"} <= set(sufficiency_table.columns):
-        eff = normalized_cre_effect(sufficiency_table).to_numpy()
-    else:
-        eff = sufficiency_table["Normalized CRE effect"].to_numpy(np.float64)
-    cls = classify_tiles(eff, sufficiency_table["context"].to_numpy(object), thresholds.sufficiency)
-    keep = cls != None  # noqa: E711
-    return sufficiency_table[keep].assign(**{"Normalized CRE effect": eff[keep], "tile class": cls[keep]})
-
-
-def classify_interactions(traces: pd.DataFrame, thresholds: Thresholds = PAPER_THRESHOLDS, direction: str = "min") -> pd.Series:
-    """Interaction type per sequence from greedy traces (table ``greedy_search/*_traces``).
-
-    Per ``(cell_line, seq_id)``: MSE between ``greedy`` and ``additive`` over rounds
-    ``N tiles >= 1``; ``< thresholds.additive`` is ``additive``; above
-    ``thresholds.superadditive`` a greedy trace beyond the additive model (below it for
-    enhancer sets, ``direction="min"``; above it for silencer sets, ``"max"``) is
-    ``superadditive``, the other side (``> thresholds.subadditive``) ``subadditive``;
-    the rest is ambiguous (``None``). Returns a Series indexed by ``(cell_line, seq_id)``.
-    """
-    t = traces[traces["N tiles"] >= 1].sort_values("N tiles", kind="stable")
-    out = {}
-    for key, g in t.groupby(["cell_line", "seq_id"], sort=False):
-        # classify_interaction skips round 0 (the WT, fold change 1 in both curves).
-        greedy = np.concatenate([[1.0], g["greedy"].to_numpy(np.float64)])
-        additive = np.concatenate([[1.0], g["additive"].to_numpy(np.float64)])
-        out[key] = classify_interaction(greedy, additive, thresholds, direction)
-    idx = pd.MultiIndex.from_tuples(list(out), names=["cell_line", "seq_id"]) if out else None
-    return pd.Series(list(out.values()), index=idx, dtype=object, name="interaction")
-
-
 # ------------------------------------------------------------------------ tidy helpers
 def selected_genes(results_dir: str | Path | None = None, model: str = "enformer", cell_line: str = "K562") -> pd.DataFrame:
     """The 10,000 selected genes of a cell line with ``seq_id`` and ``wt`` columns added.
@@ -434,13 +258,7 @@ def selected_genes(results_dir: str | Path | None = None, model: str = "enformer
     activity = [c for c in df.columns if c not in ("Chromosome", "Start", "gene_name", "gene_id", "Strand")]
     if len(activity) != 1:
         raise ValueError(f"selected genes table of {cell_line}: cannot tell the activity column among {activity}")
-    seq_id = df["gene_name"].astype(str) + "_" + df["Chromosome"].astype(str) + "_" + df["Start"].astype(str) + "_" + df["Strand"].astype(str)
-    return df.assign(seq_id=seq_id, wt=df[activity[0]].astype(float), cell_line=cell_line)
-
-
-def matched_genes(a: pd.DataFrame, b: pd.DataFrame, column: str = "seq_id") -> int:
-    """Number of sequences (same gene and TSS: same ``seq_id``) present in both tables."""
-    return len(set(a[column]) & set(b[column]))
+    return df.assign(seq_id=seq_ids(df), wt=df[activity[0]].astype(float), cell_line=cell_line)
 
 
 def tile_offsets_kb(results_dir: str | Path | None = None, model: str = "enformer") -> np.ndarray:
@@ -489,17 +307,6 @@ def second_iteration_wide(df: pd.DataFrame) -> pd.DataFrame:
         greedy=wide["two_cres_shuffled"] / wt,
         additive=1.0 + (r1 - 1.0) + (r2 - 1.0),
         multiplicative=r1 * r2,
-    )
-
-
-def second_iteration_long(df: pd.DataFrame) -> pd.DataFrame:
-    """:func:`second_iteration_wide` melted to ``model`` / ``Fold change over WT`` rows."""
-    wide = second_iteration_wide(df)
-    return wide.melt(
-        id_vars=["cell_line", "context", "seq_id"],
-        value_vars=["greedy", "additive", "multiplicative"],
-        var_name="model",
-        value_name="Fold change over WT",
     )
 
 
@@ -593,6 +400,6 @@ def context_swap_long(
     if "cell_line" in sw.columns:
         sw = sw[sw["cell_line"] == cell_line]
     sc = load_table(results_dir, model, "selected_contexts", cell_line)
-    cat = dict(zip(sc["seq_id"], context_category(sc["delta_mean"], th)))
+    cat = dict(zip(sc["seq_id"], classify_context(sc["delta_mean"], th, unclassified="other")))
     out = sw.assign(**{"TSS context": sw["source_seq_id"].map(cat), "context": sw["target_seq_id"].map(cat)})
     return out.dropna(subset=["TSS context", "context"])

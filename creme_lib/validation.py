@@ -64,14 +64,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from creme_lib import published
-from creme_lib.analysis import PAPER, Thresholds, classify_interaction, classify_tiles
-from creme_lib.annotation import make_seq_id
+from creme_lib import analysis, ids, published
+from creme_lib.analysis import PAPER, TILE_SIZE, Thresholds, classify_interaction, classify_tiles
+from creme_lib.ids import make_seq_id, split_enf_data_id
 from creme_lib.tiles import tile_grid
-from creme_lib.world.mechanism import SEQ_LENGTH, distance_decay
-from creme_lib.world.truth import World, context_category, context_truth, expected_output, pair_truth, tile_truth
+from creme_lib.world.mechanism import SEQ_LENGTH, TSS_BINS, distance_decay
+from creme_lib.world.truth import World, context_truth, expected_output, pair_truth, tile_truth
 
-TILE_SIZE = 5_000
 TSS_TILE, TILES = tile_grid(SEQ_LENGTH, TILE_SIZE)
 
 #: Tables the validation reads, by key: path under a results folder (without ``.csv``).
@@ -97,27 +96,6 @@ FALLBACK_DIR = "validation_fallback"
 # ------------------------------------------------------------------------------ genes
 
 
-def parse_seq_id(seq_id: str) -> tuple[str, str, int, str]:
-    """``"{gene_name}_{chrom}_{tss}_{strand}"`` -> ``(gene_name, chrom, tss, strand)``.
-
-    A tuple view of :func:`creme_lib.published.parse_seq_id` (the one parser of the id
-    format; gene names may contain underscores).
-
-    Raises
-    ------
-    ValueError
-        If the id does not have that form.
-    """
-    d = published.parse_seq_id(str(seq_id))
-    return d["gene"], d["chrom"], d["tss"], d["strand"]
-
-
-def split_enf_data_id(enf_data_id: str) -> tuple[str, int, int]:
-    """``"{seq_id}_{tile_start}_{tile_end}"`` -> ``(seq_id, tile_start, tile_end)``."""
-    head, a, b = str(enf_data_id).rsplit("_", 2)
-    return head, int(a), int(b)
-
-
 def map_seq_ids(world: World, seq_ids: pd.Series | list[str] | np.ndarray) -> pd.DataFrame:
     """Map CREME sequence ids to the world's genes.
 
@@ -141,7 +119,8 @@ def map_seq_ids(world: World, seq_ids: pd.Series | list[str] | np.ndarray) -> pd
     rows = []
     genes = world.genes.set_index("gene_name")
     for sid in pd.unique(pd.Series(list(seq_ids), dtype=object)):
-        name, chrom, tss, strand = parse_seq_id(sid)
+        d = ids.parse_seq_id(str(sid))
+        name, chrom, tss, strand = d["gene"], d["chrom"], d["tss"], d["strand"]
         if name not in genes.index:
             raise KeyError(f"{sid}: gene {name!r} is not in the world at {world.root} (table from another genome?)")
         g = genes.loc[name]
@@ -184,7 +163,7 @@ def true_contexts(world: World, gene_ids: list[str] | pd.Series | np.ndarray, ce
         y_c = float(expected_output(world, gid, cell_line, remove=own).mean())
         rows.append({"gene_id": gid, "y_wt": y_wt, "y_control": y_c, "context_effect": (y_wt - y_c) / y_wt})
     df = pd.DataFrame(rows, columns=["gene_id", "y_wt", "y_control", "context_effect"])
-    df["category"] = context_category(df.context_effect.to_numpy(np.float64))
+    df["category"] = analysis.classify_context(df.context_effect.to_numpy(np.float64), PAPER, unclassified=analysis.OTHER_CONTEXT)
     return df.set_index("gene_id")
 
 
@@ -714,7 +693,7 @@ def score_distance(
         ref = float(np.mean(y[close]))
         if not np.isfinite(ref) or abs(ref) < min_closest:
             continue
-        gid = world.gene(parse_seq_id(g["_sid"].iloc[0])[0]).gene_id
+        gid = world.gene(ids.parse_seq_id(str(g["_sid"].iloc[0]))["gene"]).gene_id
         ts, te = int(g["_ts"].iloc[0]), int(g["_te"].iloc[0])
         e = elements[(elements.target_gene == gid) & (elements.tile_start == ts)]
         offset = float((e.win_start.iloc[0] + e.win_end.iloc[0]) / 2 - (ts + te) / 2) if len(e) else 0.0
@@ -1202,7 +1181,7 @@ def compute_tables(
     if cell_line not in world.cell_lines:
         raise ValueError(f"cell line {cell_line!r} is not in the world ({', '.join(world.cell_lines)})")
     sample = select_genes(world, cell_line, n_genes, seed)
-    model = SyntheticModel(bins=[447, 448], tracks=[cell_line], mechanism=world.mechanism, batch_size=batch_size)
+    model = SyntheticModel(bins=list(TSS_BINS), tracks=[cell_line], mechanism=world.mechanism, batch_size=batch_size)
     ctx_rows, nec, suf, greedy, wins, engines = [], [], [], [], {}, {}
     for r in sample.itertuples(index=False):
         sid = r.seq_id
@@ -1211,7 +1190,7 @@ def compute_tables(
         wins[sid], engines[sid] = x, engine
         cd = context_dependence_test(engine, x, TSS_TILE, max(int(n_shuffles), 2), name=sid)
         eff = float(cd.effect[0])
-        ctx = str(published.context_category(eff, thresholds))
+        ctx = str(analysis.classify_context(eff, thresholds, unclassified="other"))
         ctx_rows.append({"delta_mean": eff, "path": "validation_fallback", "wt": float(cd.wt[0]),
                          "std": float(cd.std_mut[0]), "mean_mut": float(cd.mean_mut[0]), "seq_id": sid,
                          "context": ctx, "cell_line": cell_line})
@@ -1219,7 +1198,7 @@ def compute_tables(
         nec.append(n.assign(context=ctx, cell_line=cell_line))
         s = sufficiency_test(engine, x, TSS_TILE, TILES, n_shuffles, name=sid).to_frame().drop(columns="track")
         s = s.assign(context=ctx, cell_line=cell_line)
-        s["Normalized CRE effect"] = published.normalized_cre_effect(s)
+        s["Normalized CRE effect"] = analysis.normalized_cre_effect(s)
         suf.append(s)
         if r.true_context == "enhancing":
             res = higher_order_interaction_test(engine, x, TILES, "min", n_greedy_rounds, n_shuffles, name=sid)
@@ -1368,7 +1347,6 @@ __all__ = [
     "load_tables",
     "map_seq_ids",
     "missing_cell_lines",
-    "parse_seq_id",
     "precision_recall",
     "resolve_world",
     "score_contexts",
@@ -1377,7 +1355,6 @@ __all__ = [
     "score_interactions",
     "select_genes",
     "seq_id_of",
-    "split_enf_data_id",
     "target_met",
     "test_effect",
     "truth_tiles",

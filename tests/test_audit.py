@@ -15,6 +15,7 @@ import pytest
 
 from creme_lib import audit
 from creme_lib import published as pub
+from creme_lib import analysis
 from creme_lib.paths import published_results_dir
 
 PUBLISHED = published_results_dir()
@@ -85,7 +86,7 @@ def test_every_legend_count_is_audited(published_audit):
         ("ED Fig. 10", 200), ("ED Fig. 10", 78), ("ED Fig. 10", 90),
     }
     assert not {(f, float(n)) for f, n in legend} - stated
-    assert set(a["cell_line"]) >= set(pub.CELL_LINES)
+    assert set(a["cell_line"]) >= set(analysis.CELL_LINES)
 
 
 def test_published_results(published_audit):
@@ -123,8 +124,8 @@ def test_context_counts_follow_delta_mean(tmp_path):
 
 
 def test_thresholds_are_parameters():
-    loose = pub.Thresholds(silencing=-0.2)  # looser than every published silencing context
-    strict = pub.Thresholds(necessity=0.5)
+    loose = analysis.Thresholds(silencing=-0.2)  # looser than every published silencing context
+    strict = analysis.Thresholds(necessity=0.5)
     a = audit.reproduction_audit(thresholds=strict, include_borzoi=False)
     nt = pub.load_table(None, "enformer", "necessity_test")
     expect = int(((nt["cell_line"] == "K562") & (nt["context"] == "enhancing") & (nt["Normalized shuffle effect"] > 0.5)).sum())

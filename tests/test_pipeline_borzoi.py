@@ -129,7 +129,7 @@ def test_snakemake_dry_run_lists_the_borzoi_dag(tmp_path):
 
 
 def test_borzoi_preset_classifies_with_the_published_borzoi_cut_offs(world, tmp_path):
-    from creme_lib.published import BORZOI_THRESHOLDS
+    from creme_lib.analysis import BORZOI_THRESHOLDS
 
     cfg = P.configure("K562", "borzoi", world.fasta, world.gtf, results_dir=tmp_path, model_factory=STANDIN, **TINY)
     assert (cfg.thresholds.enhancing, cfg.thresholds.silencing) == (BORZOI_THRESHOLDS.enhancing, BORZOI_THRESHOLDS.silencing)

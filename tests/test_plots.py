@@ -26,6 +26,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from creme_lib import plots  # noqa: E402
 from creme_lib import published as pub  # noqa: E402
+from creme_lib import analysis
+from creme_lib import ids
 from creme_lib.paths import published_results_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,7 +91,7 @@ def syn_context_dependence(n=300) -> pd.DataFrame:
     d = pd.DataFrame({"delta_mean": np.concatenate([RNG.normal(0.5, 0.3, n - 20), RNG.uniform(-3, -0.4, 20)])})
     d["path"] = "x.pickle"
     d["wt"] = RNG.uniform(10, 100, n)
-    d["context"] = pub.context_category(d["delta_mean"], pub.BORZOI_THRESHOLDS)
+    d["context"] = analysis.classify_context(d["delta_mean"], analysis.BORZOI_THRESHOLDS, unclassified="other")
     d.loc[d["context"] == "other", "context"] = "other"
     d["cell_line"] = "K562"
     return d[["delta_mean", "path", "wt", "context", "cell_line"]]
@@ -124,7 +126,7 @@ def syn_distance() -> pd.DataFrame:
 
 def syn_locations() -> pd.DataFrame:
     rows = []
-    for ctx in pub.CONTEXTS:
+    for ctx in analysis.CONTEXTS:
         for s in seq_ids(5, prefix=ctx[:3]):
             chosen = set(RNG.choice(38, 5, replace=False))
             rows += [(int(k in chosen), ctx, s, "K562") for k in range(38)]
@@ -133,7 +135,7 @@ def syn_locations() -> pd.DataFrame:
 
 def syn_second_iteration() -> pd.DataFrame:
     parts = []
-    for ctx in pub.CONTEXTS:
+    for ctx in analysis.CONTEXTS:
         for s in seq_ids(6, prefix=ctx[:3]):
             wt = RNG.uniform(20, 100)
             it1, it2 = wt * RNG.uniform(0.3, 0.9), wt * RNG.uniform(0.5, 0.95)
@@ -187,7 +189,7 @@ def syn_pvalues() -> pd.DataFrame:
 
 def syn_example_sequences() -> pd.DataFrame:
     parts = [
-        pd.DataFrame({"WT": RNG.gamma(1, 0.05, 896), "MUT": RNG.gamma(1, 0.05, 896), "name": f"{c} context"}) for c in pub.CONTEXTS
+        pd.DataFrame({"WT": RNG.gamma(1, 0.05, 896), "MUT": RNG.gamma(1, 0.05, 896), "name": f"{c} context"}) for c in analysis.CONTEXTS
     ]
     return pd.concat(parts, ignore_index=True)
 
@@ -212,7 +214,7 @@ def syn_fine_tiles() -> pd.DataFrame:
 
 
 def syn_n_seqs() -> pd.DataFrame:
-    rows = [(cl, c, n, min(n, 200)) for cl in pub.CELL_LINES for c, n in zip(pub.CONTEXTS, RNG.integers(50, 500, 3))]
+    rows = [(cl, c, n, min(n, 200)) for cl in analysis.CELL_LINES for c, n in zip(analysis.CONTEXTS, RNG.integers(50, 500, 3))]
     return pd.DataFrame(rows, columns=["cell line", "context category", "Number of contexts", "Number of contexts after sampling"])
 
 
@@ -278,10 +280,10 @@ def test_synthetic_tables_have_the_published_schema(name):
 
 
 def test_constants_are_consistent():
-    assert set(plots.CONTEXT_COLORS) >= set(pub.CONTEXTS)
-    assert set(plots.TILE_CLASS_COLORS) >= set(pub.TILE_CLASSES)
+    assert set(plots.CONTEXT_COLORS) >= set(analysis.CONTEXTS)
+    assert set(plots.TILE_CLASS_COLORS) >= set(analysis.TILE_CLASSES)
     assert set(plots.MODEL_COLORS) >= {"greedy", "additive", "multiplicative"}
-    assert len({plots.CONTEXT_COLORS[c] for c in pub.CONTEXTS}) == 3
+    assert len({plots.CONTEXT_COLORS[c] for c in analysis.CONTEXTS}) == 3
     assert plots.significance_stars(0.2) == "ns" and plots.significance_stars(1e-5) == "****"
     assert plots.significance_stars(0.03) == "*" and plots.significance_stars(0.005) == "**"
 
@@ -294,7 +296,7 @@ def test_context_histogram(source):
         fig = plots.context_histogram(sc, title="t")
     render(fig)
     txt = texts(fig)
-    for c in pub.CONTEXTS:
+    for c in analysis.CONTEXTS:
         n = int((sc["context"] == c).sum())
         assert f"{c} (n={n:,}, inset)" in txt
     assert f"all sequences (n={len(sc):,})" in txt
@@ -305,7 +307,7 @@ def test_context_histogram(source):
 def test_context_histogram_full_table_recomputes_categories(source):
     cd = table(source, "context_dependence_test", model="borzoi")
     with strict():
-        fig = plots.context_histogram(cd, context=None, thresholds=pub.BORZOI_THRESHOLDS)
+        fig = plots.context_histogram(cd, context=None, thresholds=analysis.BORZOI_THRESHOLDS)
     render(fig)
     n_enh = int((cd["delta_mean"] > 0.9).sum())
     assert f"enhancing (n={n_enh:,}, inset)" in texts(fig)
@@ -316,10 +318,10 @@ def test_context_histogram_full_table_recomputes_categories(source):
 def test_category_boxplot(source, kind):
     nt = table(source, "necessity_test")
     with strict():
-        fig = plots.category_boxplot(nt, "Normalized shuffle effect", x="context", order=pub.CONTEXTS, kind=kind)
+        fig = plots.category_boxplot(nt, "Normalized shuffle effect", x="context", order=analysis.CONTEXTS, kind=kind)
     render(fig)
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    for c, lab in zip(pub.CONTEXTS, labels):
+    for c, lab in zip(analysis.CONTEXTS, labels):
         assert lab == f"{c}\nn={int((nt['context'] == c).sum()):,}"
 
 
@@ -329,7 +331,7 @@ def test_category_boxplot_with_hue_into_ax(source):
     fig = Figure()
     ax = fig.add_subplot()
     with strict():
-        out = plots.category_boxplot(nt, "Normalized shuffle effect", x="context", hue="cell_line", order=pub.CONTEXTS, kind="boxen")
+        out = plots.category_boxplot(nt, "Normalized shuffle effect", x="context", hue="cell_line", order=analysis.CONTEXTS, kind="boxen")
         out2 = plots.category_boxplot(nt, "Normalized shuffle effect", x="context", hue="cell_line", ax=ax)
     assert isinstance(out, Figure) and out2 is ax
     render(out)
@@ -346,7 +348,7 @@ def test_distance_effect_curve(source):
         fig2 = plots.distance_effect_curve(pub.fold_change_over_max(d), y="Fold change over max")
     render(fig)
     render(fig2)
-    for cls in pub.TILE_CLASSES:
+    for cls in analysis.TILE_CLASSES:
         n = d.loc[d["tile class"] == cls, "enf_data_id"].nunique()
         assert f"{cls} (n={n:,})" in texts(fig)
     assert "kb" in fig.axes[0].get_xlabel()
@@ -387,7 +389,7 @@ def test_location_heatmap(source):
     assert out is ax
     render(fig)
     render(fig2)
-    for c in pub.CONTEXTS:
+    for c in analysis.CONTEXTS:
         n = loc.loc[loc["context"] == c, "seq_id"].nunique()
         assert f"{c}\nn={n:,}" in texts(fig)
     # 38 tiles + the TSS column on a regular 5 kb grid
@@ -442,9 +444,9 @@ def test_class_histogram_and_tss_offsets(source):
     s = s.assign(d=pub.tss_offset_kb(s))
     assert (s["d"] % 5 == 0).all() and (s["d"] != 0).all()
     with strict():
-        fig = plots.class_histogram(s, "d", hue_order=pub.TILE_CLASSES, bins=list(range(-100, 101, 5)))
+        fig = plots.class_histogram(s, "d", hue_order=analysis.TILE_CLASSES, bins=list(range(-100, 101, 5)))
     render(fig)
-    for cls in pub.TILE_CLASSES:
+    for cls in analysis.TILE_CLASSES:
         assert f"{cls} (n={int((s['tile class'] == cls).sum()):,})" in texts(fig)
 
 
@@ -452,7 +454,7 @@ def test_class_histogram_and_tss_offsets(source):
 def test_count_bars(source):
     n = table(source, "N_seqs_per_context_category")
     with strict():
-        fig = plots.count_bars(n, "cell line", "Number of contexts", hue="context category", hue_order=pub.CONTEXTS)
+        fig = plots.count_bars(n, "cell line", "Number of contexts", hue="context category", hue_order=analysis.CONTEXTS)
     render(fig)
     assert all(f"{int(v):,}" in texts(fig) for v in n["Number of contexts"])
 
@@ -492,28 +494,18 @@ def test_facet_and_placeholder():
 
 
 # ------------------------------------------------------------------------ published.py
-def test_parse_seq_id():
-    assert pub.parse_seq_id("RUFY3_chr4_70704800_+") == {"gene": "RUFY3", "chrom": "chr4", "tss": 70704800, "strand": "+"}
-    d = pub.parse_seq_id("SQOR_chr15_45635028_+_100804_105804.pickle")
-    assert d["tile_start"] == 100804 and d["tile_end"] == 105804
-    df = pub.parse_seq_id(pd.Series(["HLA_DRB1_chr6_32589848_-", "A_chrX_5_+"]))
-    assert df["gene"].tolist() == ["HLA_DRB1", "A"] and df["tss"].tolist() == [32589848, 5]
-    with pytest.raises(ValueError):
-        pub.parse_seq_id("not_an_id")
-
-
 def test_classification_thresholds():
-    t = pub.PAPER_THRESHOLDS
-    cats = pub.context_category([0.96, 0.95, 0.04, -0.05, -0.31, -0.3, 0.5], t)
+    t = analysis.PAPER
+    cats = analysis.classify_context([0.96, 0.95, 0.04, -0.05, -0.31, -0.3, 0.5], t, unclassified="other")
     assert cats.tolist() == ["enhancing", "other", "neutral", "other", "silencing", "other", "other"]
     nt = pd.DataFrame(
         {"Normalized shuffle effect": [0.31, 0.29, -0.31, -0.31, 0.5], "context": ["enhancing", "enhancing", "silencing", "neutral", "silencing"]}
     )
-    assert pub.necessary_cres(nt)["tile class"].tolist() == ["Enhancer", "Silencer"]
+    assert analysis.necessary_cres(nt)["tile class"].tolist() == ["Enhancer", "Silencer"]
     s = syn_sufficient_cres()
-    assert len(pub.sufficient_cres(s)) == len(s)
-    assert len(pub.sufficient_cres(s, pub.Thresholds(sufficiency=10.0))) == 0
-    assert np.allclose(pub.normalized_cre_effect(s), s["Normalized CRE effect"])
+    assert len(analysis.sufficient_cres(s)) == len(s)
+    assert len(analysis.sufficient_cres(s, analysis.Thresholds(sufficiency=10.0))) == 0
+    assert np.allclose(analysis.normalized_cre_effect(s), s["Normalized CRE effect"])
 
 
 @needs_published
@@ -577,11 +569,11 @@ def fresh_run_folder(root: Path) -> Path:
             dst.parent.mkdir(parents=True, exist_ok=True)
             dst.symlink_to(src)
     e = res / "enformer"
-    sel = pd.concat([pub.load_table(None, "enformer", "selected_contexts", cl) for cl in pub.CELL_LINES], ignore_index=True)
+    sel = pd.concat([pub.load_table(None, "enformer", "selected_contexts", cl) for cl in analysis.CELL_LINES], ignore_index=True)
     extra = pd.DataFrame({"delta_mean": rng.normal(0.5, 0.3, 300), "wt": 10.0, "seq_id": seq_ids(300, "X"), "cell_line": "K562"})
     pd.concat([sel[["delta_mean", "wt", "seq_id", "cell_line"]], extra], ignore_index=True).to_csv(e / "context_dependence_test.csv")
     swaps = []
-    for cl in pub.CELL_LINES:
+    for cl in analysis.CELL_LINES:
         s = sel[sel["cell_line"] == cl].groupby("context").head(4)
         swaps += [
             {"source_seq_id": a, "target_seq_id": b, "Normalized context effect": rng.normal(), "cell_line": cl}

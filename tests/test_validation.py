@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from creme_lib import validation as V
+from creme_lib import ids
 from creme_lib.analysis import Thresholds
 from creme_lib.world import SMALL_CONFIG, distance_decay, generate_world, load_world, pair_truth, tile_truth
 
@@ -133,11 +134,7 @@ def test_detectable_rule_and_target():
     assert tgt.recall.tolist() == [0.5] and tgt.met.tolist() == [False]
 
 
-def test_ids():
-    assert V.parse_seq_id("MY_GENE_chr1_1234_-") == ("MY_GENE", "chr1", 1234, "-")
-    assert V.split_enf_data_id("A_chr2_5_+_804_5804") == ("A_chr2_5_+", 804, 5804)
-    with pytest.raises(ValueError):
-        V.parse_seq_id("nonsense")
+def test_tile_index_of():
     np.testing.assert_array_equal(V.tile_index_of([TILES[0, 0], TILES[37, 0], 7]), [0, 37, -1])
 
 
@@ -162,7 +159,8 @@ def test_map_seq_ids_and_truth_tiles(world):
     sid = V.seq_id_of(world, gid)
     m = V.map_seq_ids(world, [sid, sid])
     assert len(m) == 1 and m.gene_id.iloc[0] == gid
-    name, chrom, tss, strand = V.parse_seq_id(sid)
+    d = ids.parse_seq_id(sid)
+    name, chrom, tss, strand = d["gene"], d["chrom"], d["tss"], d["strand"]
     with pytest.raises(KeyError, match="not in the world"):
         V.map_seq_ids(world, [f"NOPE_{chrom}_{tss}_{strand}"])
     with pytest.raises(KeyError, match="not"):

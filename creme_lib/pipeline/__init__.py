@@ -73,7 +73,6 @@ from creme_lib.pipeline.notebooks import PROMOTER_PAGES, PROMOTER_PARAMETERS, PR
 from creme_lib.pipeline.cli import main
 
 # Not in __all__, but public attributes of the former module (and _score_threshold, which the tests use).
-from creme_lib.pipeline.config import PAPER_CELL_LINES  # noqa: F401
 from creme_lib.pipeline.fine_tile import MOTIF_BACKGROUND, _score_threshold  # noqa: F401
 from creme_lib.pipeline.genes import TSS_CHUNK  # noqa: F401
 from creme_lib.pipeline.notebooks import STEP_TITLES  # noqa: F401

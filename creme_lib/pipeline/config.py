@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from creme_lib.analysis import Thresholds
+from creme_lib.analysis import TILE_SIZE, Thresholds
 from creme_lib.experiments.fine_tile import PAPER_STAGES
 from creme_lib.models.layouts import BORZOI_LAYOUT, ENFORMER_LAYOUT, LAYOUTS
 from creme_lib.store import ResultStore
@@ -20,7 +20,6 @@ from creme_lib.store import ResultStore
 # ------------------------------------------------------------------------------ presets
 
 #: Cell lines the paper studied (Enformer CAGE tracks 5111, 5110, 4824).
-PAPER_CELL_LINES: tuple[str, ...] = ("K562", "GM12878", "PC-3")
 
 
 @dataclass(frozen=True)
@@ -80,9 +79,9 @@ class Preset:
     n_genes: int
     n_shuffles_context: int
     n_shuffles: int
-    tile_size: int = 5_000
+    tile_size: int = TILE_SIZE
     batch_size: int = 8
-    bins: tuple[int, ...] = (447, 448)
+    bins: tuple[int, ...] = ENFORMER_LAYOUT.tss_bins
     max_per_category: int = 200
     swap_per_category: int | None = None
     max_cres: int | None = None
@@ -106,9 +105,9 @@ ENFORMER_PRESET = Preset(
     n_genes=10_000,
     n_shuffles_context=100,
     n_shuffles=10,
-    tile_size=5_000,
+    tile_size=TILE_SIZE,
     batch_size=8,
-    bins=(447, 448),
+    bins=ENFORMER_LAYOUT.tss_bins,
     max_per_category=200,
     swap_per_category=None,
     max_cres=None,
@@ -138,9 +137,9 @@ SYNTHETIC_PRESET = Preset(
     n_genes=192,
     n_shuffles_context=3,
     n_shuffles=1,
-    tile_size=5_000,
+    tile_size=TILE_SIZE,
     batch_size=4,
-    bins=(447, 448),
+    bins=ENFORMER_LAYOUT.tss_bins,
     max_per_category=4,
     swap_per_category=3,
     max_cres=2,
@@ -265,7 +264,7 @@ class PipelineConfig(Preset):
     @property
     def thresholds(self) -> Thresholds:
         """The paper's thresholds for the model (Borzoi's published labels use their own cut-offs)."""
-        from creme_lib.published import default_thresholds
+        from creme_lib.analysis import default_thresholds
 
         return dataclasses.replace(default_thresholds(self.model), max_per_category=self.max_per_category)
 

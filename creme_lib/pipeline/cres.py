@@ -10,7 +10,7 @@ import pandas as pd
 from creme_lib.analysis import classify_tiles
 from creme_lib.annotation import window_to_genome
 from creme_lib.inference import Engine
-from creme_lib.published import normalized_cre_effect
+from creme_lib.analysis import normalized_cre_effect
 from creme_lib.pipeline.config import SEQ_LENGTHS, PipelineConfig
 from creme_lib.pipeline.runtime import load_window, make_engine, tiles_of
 from creme_lib.pipeline.tables import (

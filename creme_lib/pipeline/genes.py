@@ -7,7 +7,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from creme_lib.annotation import protein_coding_tss, seq_ids
+from creme_lib.annotation import protein_coding_tss
+from creme_lib.ids import seq_ids
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import _extractor, load_window, make_engine
 from creme_lib.pipeline.tables import _cell_table_path, _collect, _run_parts, _write_cell_table, selected_genes_path

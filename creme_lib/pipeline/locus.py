@@ -56,7 +56,7 @@ def run_locus(
     ValueError
         If the window is more than ``max_n_fraction`` ``N``.
     """
-    from creme_lib.annotation import make_seq_id
+    from creme_lib.ids import make_seq_id
     from creme_lib.experiments import (
         context_dependence_test, context_swap_test, distance_test, fine_tile_search,
         higher_order_interaction_test, multiplicity_test, necessity_test, sufficiency_test,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from creme_lib.annotation import seq_ids
+from creme_lib.ids import enf_data_ids, seq_ids
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.store import atomic_write_csv, safe_name
 
@@ -115,8 +115,7 @@ def load_sufficient_cres(cfg: PipelineConfig, tile_class: str | None = None, lim
     cres = cres.drop(columns="_abs")
     genes = load_selected_genes(cfg)[["seq_id", "Chromosome", "Start", "Strand", "gene_name", "gene_id"]]
     cres = cres.merge(genes, on="seq_id", how="left")
-    ids = cres.seq_id + "_" + cres.tile_start.astype(str) + "_" + cres.tile_end.astype(str)
-    return cres.assign(enf_data_id=ids.to_numpy()).reset_index(drop=True)
+    return cres.assign(enf_data_id=enf_data_ids(cres).to_numpy()).reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------ parts

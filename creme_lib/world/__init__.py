@@ -69,7 +69,6 @@ def __getattr__(name: str):
 
 from creme_lib.world.truth import (  # noqa: E402
     World,
-    context_category,
     context_truth,
     default_cache_dir,
     default_world,
@@ -93,7 +92,6 @@ __all__ = [
     "World",
     "WorldConfig",
     "WorldFiles",
-    "context_category",
     "context_truth",
     "default_cache_dir",
     "default_world",

@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from creme_lib.analysis import TILE_SIZE
 from creme_lib.seeding import derive_rng
 from creme_lib.tiles import tile_grid
 from creme_lib.world.mechanism import (
@@ -66,7 +67,6 @@ from creme_lib.world.mechanism import (
 from creme_lib.world.motifs import JASPAR_RELEASE, get_motif, sample_site, scan_tokens
 
 GENERATOR_VERSION = "1"
-TILE_SIZE = 5_000
 TILE_MARGIN = 1_000  # elements keep this far from tile borders (and >= 2 kb from each other)
 PROMOTER_HALF = 500  # promoter region [tss - 500, tss + 500) is protected from cleaning
 CORE_HALF = 120  # core promoter sites lie within [tss - 120, tss + 120): bins 447/448 see all

@@ -18,18 +18,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from creme_lib.analysis import CELL_LINES
+from creme_lib.models.layouts import ENFORMER_LAYOUT
 from creme_lib.world.motifs import MOTIF_NAMES, scan
 
-SEQ_LENGTH = 196_608
-BIN_SIZE = 128
-N_BINS = 896
+# The world's model has Enformer's window and output bins, so CREME runs on it unchanged.
+SEQ_LENGTH = ENFORMER_LAYOUT.seq_length  # 196,608 bp
+BIN_SIZE = ENFORMER_LAYOUT.bin_size  # 128 bp
+N_BINS = ENFORMER_LAYOUT.n_bins  # 896
 CROP_BP = 40_960
 N_INPUT_BINS = SEQ_LENGTH // BIN_SIZE  # 1536
 BIN_OFFSET = CROP_BP // BIN_SIZE  # output bin j <-> input bin j + 320
 TSS_BP = SEQ_LENGTH // 2  # 98,304
-TSS_BINS = (447, 448)
+TSS_BINS = ENFORMER_LAYOUT.tss_bins  # (447, 448)
 
-CELL_LINES: tuple[str, ...] = ("K562", "GM12878", "PC-3")
 TRACK_NAMES: dict[str, str] = {
     "K562": "CAGE:K562 ENCODE, biol_",
     "GM12878": "CAGE:GM12878 ENCODE, biol_",

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from creme_lib.analysis import OTHER_CONTEXT, PAPER, TILE_SIZE, classify_context
 from creme_lib.tiles import tile_grid
 from creme_lib.world.mechanism import (
     BIN_SIZE,
@@ -35,8 +36,6 @@ from creme_lib.world.mechanism import (
     output_from_bin_occupancy,
 )
 
-TILE_SIZE = 5_000
-CONTEXT_THRESHOLDS = {"enhancing": 0.95, "neutral": 0.05, "silencing": -0.3}
 
 
 @dataclass
@@ -347,17 +346,6 @@ def pair_truth(world: World, gene: str, cell_line: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def context_category(effect: np.ndarray | float) -> np.ndarray:
-    """The paper's context classes of ``(WT - control) / WT``: enhancing (> 0.95), neutral
-    (``|x| < 0.05``), silencing (< -0.3), else ``"other"``."""
-    x = np.asarray(effect, dtype=float)
-    out = np.full(x.shape, "other", dtype=object)
-    out[x > CONTEXT_THRESHOLDS["enhancing"]] = "enhancing"
-    out[np.abs(x) < CONTEXT_THRESHOLDS["neutral"]] = "neutral"
-    out[x < CONTEXT_THRESHOLDS["silencing"]] = "silencing"
-    return out
-
-
 def context_truth(world: World, cell_line: str | None = None) -> pd.DataFrame:
     """Expected context-dependence of every gene: ``(WT - no elements) / WT`` at the TSS bins.
 
@@ -380,7 +368,7 @@ def context_truth(world: World, cell_line: str | None = None) -> pd.DataFrame:
             eff = (y_wt[k] - y_c[k]) / y_wt[k]
             rows.append(dict(gene_id=g.gene_id, cell_line=line, y_wt=y_wt[k], y_control=y_c[k], context_effect=eff))
     df = pd.DataFrame(rows)
-    df["category"] = context_category(df.context_effect.to_numpy())
+    df["category"] = classify_context(df.context_effect.to_numpy(), PAPER, unclassified=OTHER_CONTEXT)
     return df
 
 
@@ -396,6 +384,5 @@ __all__ = [
     "pair_truth",
     "expected_pair_type",
     "context_truth",
-    "context_category",
     "distance_decay",
 ]
