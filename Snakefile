@@ -19,7 +19,7 @@ from pathlib import Path
 configfile: str(Path(workflow.basedir) / "config" / "pipeline.yaml")
 
 from creme_lib.pipeline import PROMOTER_PAGES, PROMOTER_PARAMETERS, SHARDABLE, STEPS, page_title
-from creme_lib.pipeline.config import parse_flag
+from creme_lib.pipeline.config import NOTEBOOK_PARAMETERS, parse_flag
 
 PY = sys.executable
 ROOT = Path(workflow.basedir).resolve()
@@ -65,6 +65,7 @@ def params_for(cell, shard_index=0, shard_count=1):
         "batch_size": config.get("batch_size"),
         "overrides": config.get("overrides") or {},
     }
+    assert p.keys() == NOTEBOOK_PARAMETERS.keys(), "the step notebooks take NOTEBOOK_PARAMETERS, no more, no less"
     return " ".join(f"-p {k} {shlex.quote(json.dumps(v))}" for k, v in p.items())
 
 

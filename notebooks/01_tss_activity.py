@@ -45,10 +45,7 @@ import pandas as pd
 from creme_lib import pipeline
 
 pipeline.setup_logging()
-cfg = pipeline.configure(
-    cell_line, model, genome_fasta, annotation_gtf, bigwig_dir, results_dir, seed, shard_index, shard_count,
-    n_genes=n_genes, n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
-)
+cfg = pipeline.notebook_config(globals())
 print(f"{cfg.cell_line}, {cfg.model} model; results in {cfg.root}")
 
 # %%

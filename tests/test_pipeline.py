@@ -338,6 +338,46 @@ def test_promoter_templates_share_one_parameter_list():
                 assert ns[name] == default, (stem, name)
 
 
+def _parameters_cell(stem: str):
+    """The papermill ``parameters`` cell of ``notebooks/<stem>.py`` (jupytext) and its assigned names in order."""
+    import ast
+
+    import jupytext
+
+    nb = jupytext.read(ROOT / "notebooks" / f"{stem}.py")
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, stem
+    names = [t.id for node in ast.parse(cells[0].source).body if isinstance(node, ast.Assign) for t in node.targets]
+    return nb, cells[0], names
+
+
+def test_step_templates_have_exactly_the_notebook_parameters():
+    from creme_lib.pipeline.config import NOTEBOOK_PARAMETERS
+
+    for step in P.STEPS:
+        nb, cell, names = _parameters_cell(step)
+        assert names == list(NOTEBOOK_PARAMETERS), step
+        ns: dict = {}
+        exec(cell.source, ns)
+        assert {k: ns[k] for k in names} == NOTEBOOK_PARAMETERS, step
+        # One call turns them into the config: no positional configure(...) copying the list.
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert code.count("pipeline.notebook_config(globals())") == 1 and "pipeline.configure(" not in code, step
+
+
+def test_notebook_config_takes_the_parameters_and_nothing_else(world, tmp_path):
+    from creme_lib.pipeline.config import NOTEBOOK_PARAMETERS
+
+    ns = {**NOTEBOOK_PARAMETERS, "genome_fasta": str(world.fasta), "annotation_gtf": str(world.gtf),
+          "cell_line": "GM12878", "n_shuffles": 2, "results_dir": str(tmp_path), "overrides": {"max_cres": 1},
+          "plt": object(), "table": None}  # other notebook globals are ignored
+    cfg = P.notebook_config(ns)
+    positional = P.configure("GM12878", "synthetic", world.fasta, world.gtf, None, tmp_path, 0, 0, 1,
+                             n_genes=None, n_shuffles=2, n_shuffles_context=None, batch_size=None, max_cres=1)
+    assert cfg == positional and cfg.n_shuffles == 2 and cfg.max_cres == 1
+    assert cfg.n_genes == P.PRESETS["synthetic"].n_genes
+
+
 # ------------------------------------------------------------- published schema
 
 

@@ -54,6 +54,7 @@ from creme_lib.pipeline.config import (
     track_label, track_title,
     config_from_params, configure, setup_logging,
 )
+from creme_lib.pipeline.config import NOTEBOOK_PARAMETERS, notebook_config
 from creme_lib.pipeline.runtime import get_model, load_window, make_engine, tiles_of
 from creme_lib.pipeline.tables import (
     load_selected_contexts, load_selected_genes, load_sufficient_cres, merge_tables, read_cell_table,
@@ -92,4 +93,5 @@ __all__ = [
     "run_multiplicity", "merge_tables", "LocusResults", "run_locus", "execute_notebook", "page_title",
     "write_toc", "compose_toc", "read_cell_table", "main", "STEP_FUNCTIONS", "run_step", "config_from_params", "SEQ_LENGTHS",
     "PROMOTER_PART", "PROMOTER_PAGES", "PROMOTER_PARAMETERS",
+    "NOTEBOOK_PARAMETERS", "notebook_config",
 ]

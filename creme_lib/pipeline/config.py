@@ -476,11 +476,44 @@ def parse_flag(value: Any) -> bool:
     return bool(value)
 
 
+#: The parameters of every step notebook (``notebooks/NN_*.py``) with their defaults, in
+#: the order of the templates' papermill ``parameters`` cells (which must repeat them:
+#: papermill injects values after that cell; a test checks each cell against this). The
+#: Snakefile passes exactly these names; ``None`` keeps the model preset's value and
+#: ``overrides`` holds any other :class:`Preset` field, e.g. ``{"max_cres": 10}``.
+NOTEBOOK_PARAMETERS: dict[str, Any] = {
+    "cell_line": "K562",
+    "model": "synthetic",
+    "genome_fasta": None,
+    "annotation_gtf": None,
+    "bigwig_dir": None,
+    "n_genes": None,
+    "n_shuffles": None,
+    "n_shuffles_context": None,
+    "seed": 0,
+    "batch_size": None,
+    "results_dir": "results",
+    "shard_index": 0,
+    "shard_count": 1,
+    "overrides": {},
+}
+
+
 def config_from_params(params: dict[str, Any]) -> PipelineConfig:
     """:func:`configure` from a notebook's parameter dict (``overrides`` merged in)."""
     p = dict(params)
     over = p.pop("overrides", None) or {}
     return configure(**p, **over)
+
+
+def notebook_config(namespace: dict[str, Any]) -> PipelineConfig:
+    """The config of a step notebook from its namespace (``globals()`` after the parameters cell).
+
+    Takes the :data:`NOTEBOOK_PARAMETERS` names from ``namespace`` (their defaults where
+    absent) and ignores everything else, so a notebook needs one line:
+    ``cfg = pipeline.notebook_config(globals())``.
+    """
+    return config_from_params({k: namespace.get(k, default) for k, default in NOTEBOOK_PARAMETERS.items()})
 
 
 def setup_logging(level: int = logging.INFO) -> None:
