@@ -1122,3 +1122,402 @@ def motif_network(graph, communities: pd.DataFrame, ax: Axes | None = None, titl
     head = f"{g.number_of_nodes()} motifs, {g.number_of_edges()} edges, {comm[list(g.nodes)].nunique() if len(g) else 0} communities"
     ax_.set_title(f"{title}\n{head} ({n_iso} isolated)" if title else f"{head} ({n_iso} isolated)")
     return _ret(fig, ax)
+
+
+# -------------------------------------------------------------------- notebook figures
+# The figures of the pipeline's step notebooks (notebooks/NN_*.py) and of the locus
+# notebook: one function per figure, on the tables a step writes. Classification lines
+# come from the run's thresholds (``cfg.thresholds``), never from literals, so a model
+# with other cut-offs draws its own.
+
+
+def _threshold_lines(ax: Axes, threshold: float) -> None:
+    """Dashed lines at ``+threshold`` and ``-threshold`` (a CRE test's classification cut-offs)."""
+    for y in (threshold, -threshold):
+        ax.axhline(y, color="#777777", ls="--", lw=0.8)
+
+
+def tile_offset_kb(table: pd.DataFrame, tss_tile: Sequence[int]) -> pd.Series:
+    """Tile centre minus the TSS tile's centre, kb, per row of a table with ``tile_start``, ``tile_end`` (bp)."""
+    return ((table["tile_start"] + table["tile_end"]) / 2 - sum(tss_tile) / 2) / 1000
+
+
+def _short_id(seq_id: str) -> str:
+    """The gene part of a ``seq_id`` (``GENE_chr1_123_+`` -> ``GENE``), for panel titles."""
+    return str(seq_id).split("_")[0]
+
+
+def _panel_grid(n: int, height: float, ncols: int = 4, sharey: bool = False) -> tuple[Figure, np.ndarray]:
+    """A figure of ``n`` panels, at most ``ncols`` per row, book width; unused cells hidden.
+
+    Returns the figure and its ``n`` axes, flat.
+    """
+    ncols = max(1, min(n, ncols))
+    nrows = int(np.ceil(n / ncols))
+    fig = Figure(figsize=(BOOK_WIDTH if n > 1 else BOOK_WIDTH * 0.5, height * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, sharey=sharey)).ravel()
+    for a in axes[n:]:
+        a.set_visible(False)
+    return fig, axes[:n]
+
+
+@_styled
+def tss_activity_histogram(
+    activity: Sequence[float],
+    selected: Sequence[float],
+    cell_line: str,
+    bins: int = 39,
+    ax: Axes | None = None,
+    title: str | None = None,
+):
+    """Histogram of log10 predicted TSS activity: every TSS, and the selected genes over it.
+
+    Parameters
+    ----------
+    activity : array-like, shape (n_tss,)
+        Predicted activity of every TSS (``tss_activity.csv`` column ``activity``), > 0.
+    selected : array-like, shape (n_genes,)
+        Activity of the selected genes (the cell line's column of the selected-genes table).
+    cell_line : str
+        Named on the x axis; colours the selected genes.
+    bins : int
+        Bins between the smallest and largest activity, shared by both histograms.
+    """
+    fig, ax_ = _fig_ax(ax, (4.6, 2.8))
+    allv = np.log10(np.asarray(activity, np.float64))
+    sel = np.log10(np.asarray(selected, np.float64))
+    edges = np.linspace(allv.min(), allv.max() + 1e-9, bins + 1)
+    ax_.hist(allv, bins=edges, color="#bdbdbd", label=f"all TSSs ({_fmt_n(allv.size)})")
+    ax_.hist(sel, bins=edges, color=CELL_LINE_COLORS.get(cell_line, "#1f77b4"), label=f"selected genes ({_fmt_n(sel.size)})")
+    ax_.set_xlabel(f"log10 predicted TSS activity ({cell_line})")
+    ax_.set_ylabel("TSSs")
+    ax_.legend()
+    if title:
+        ax_.set_title(title)
+    return _ret(fig, ax)
+
+
+@_styled
+def context_swap_matrix(table: pd.DataFrame, ax: Axes | None = None, title: str | None = None, vmax: float = 2.0):
+    """Context swap test as a source x target matrix of signed ``log10(1 + |effect|)``.
+
+    ``table`` is ``context_swap_test.csv`` of one cell line (columns ``source_seq_id``,
+    ``target_seq_id``, ``target context``, ``Normalized context effect``; every source in
+    every target). Rows (TSSs) and columns (contexts) are in the same order, by target
+    context category; tick labels give the category's first letters and the gene.
+    """
+    fig, ax_ = _fig_ax(ax, (4.6, 4.2))
+    order = table.drop_duplicates("target_seq_id").sort_values(["target context", "target_seq_id"])
+    ids_ = list(order["target_seq_id"])
+    m = table.pivot(index="source_seq_id", columns="target_seq_id", values="Normalized context effect").loc[ids_, ids_]
+    im = ax_.imshow(np.sign(m) * np.log10(1 + np.abs(m)), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    labels = [f"{c[:3]} {_short_id(s)}" for s, c in zip(order["target_seq_id"], order["target context"])]
+    ax_.set_xticks(range(len(ids_)), labels, rotation=90, fontsize=6.5)
+    ax_.set_yticks(range(len(ids_)), labels, fontsize=6.5)
+    ax_.set_xlabel("context (target)")
+    ax_.set_ylabel("TSS (source)")
+    ax_.figure.colorbar(im, ax=ax_, label="signed log10(1 + |effect|)", shrink=0.8)
+    ax_.set_title(title or f"{_fmt_n(len(ids_))} sequences")
+    return _ret(fig, ax)
+
+
+@_styled
+def necessity_profile(
+    table: pd.DataFrame,
+    tss_tile: Sequence[int],
+    thresholds: Thresholds = PAPER,
+    ax: Axes | None = None,
+    title: str | None = None,
+):
+    """Mean normalized shuffle effect per tile position and context category (necessity test).
+
+    ``table`` is ``necessity_test.csv`` of one cell line (``tile_start``, ``tile_end``,
+    ``context``, ``seq_id``, ``Normalized shuffle effect``); ``tss_tile`` the TSS tile's
+    ``(start, end)`` in the window, bp. Dashed lines at ``+-thresholds.necessity``; the
+    legend gives the sequences per context.
+    """
+    fig, ax_ = _fig_ax(ax, (BOOK_WIDTH * 0.8, 2.8))
+    t = table.assign(kb=tile_offset_kb(table, tss_tile))
+    for ctx, g in t.groupby("context"):
+        mean = g.groupby("kb")["Normalized shuffle effect"].mean()
+        ax_.plot(mean.index, mean.to_numpy(), marker="o", ms=3, color=_palette([ctx], None)[ctx],
+                 label=f"{ctx} ({_fmt_n(g['seq_id'].nunique())})")
+    _threshold_lines(ax_, thresholds.necessity)
+    ax_.set_xlabel("tile centre - TSS (kb)")
+    ax_.set_ylabel("normalized shuffle effect")
+    ax_.legend()
+    if title:
+        ax_.set_title(title)
+    return _ret(fig, ax)
+
+
+@_styled
+def sufficiency_scatter(
+    table: pd.DataFrame,
+    tss_tile: Sequence[int],
+    thresholds: Thresholds = PAPER,
+    ax: Axes | None = None,
+    title: str | None = None,
+):
+    """Normalized CRE effect of every tile against its position, per context (sufficiency test).
+
+    ``table`` is ``sufficiency_test.csv`` of one cell line with ``Normalized CRE effect``
+    (one point per row); ``tss_tile`` as in :func:`necessity_profile`. Dashed lines at
+    ``+-thresholds.sufficiency``; the legend gives the points per context.
+    """
+    fig, ax_ = _fig_ax(ax, (BOOK_WIDTH * 0.8, 2.8))
+    t = table.assign(kb=tile_offset_kb(table, tss_tile))
+    for ctx, g in t.groupby("context"):
+        ax_.scatter(g["kb"], g["Normalized CRE effect"], s=6, alpha=0.6, lw=0, color=_palette([ctx], None)[ctx],
+                    label=f"{ctx} ({_fmt_n(len(g))})")
+    _threshold_lines(ax_, thresholds.sufficiency)
+    ax_.set_xlabel("tile centre - TSS (kb)")
+    ax_.set_ylabel("normalized CRE effect")
+    ax_.legend(markerscale=2)
+    if title:
+        ax_.set_title(title)
+    return _ret(fig, ax)
+
+
+def cre_mark_columns(marks: pd.DataFrame) -> list[str]:
+    """The mark columns of a CRE marks table drawn by :func:`cre_mark_boxplots`: maxima and repeat fraction."""
+    return [c for c in marks.columns if c.endswith("(max)") or c == "repeat fraction"]
+
+
+@_styled
+def cre_mark_boxplots(marks: pd.DataFrame, columns: Sequence[str] | None = None, title: str | None = None) -> Figure:
+    """One box plot per mark (four per row): sufficient enhancers against silencers (n per box).
+
+    ``marks`` has a row per sufficient CRE, column ``CRE type`` (``Enhancer`` or
+    ``Silencer``) and a column per mark; ``columns`` defaults to :func:`cre_mark_columns`.
+
+    Raises
+    ------
+    ValueError
+        If there is no column to draw.
+    """
+    cols = list(columns) if columns is not None else cre_mark_columns(marks)
+    if not cols:
+        raise ValueError("no mark columns to draw")
+    fig, axes = _panel_grid(len(cols), 2.8)
+    classes = ("Enhancer", "Silencer")
+    for a, c in zip(axes, cols):
+        groups = [marks.loc[marks["CRE type"] == k, c].dropna().to_numpy(np.float64) for k in classes]
+        keep = [i for i, g in enumerate(groups) if g.size]
+        if keep:
+            bp = a.boxplot([groups[i] for i in keep], positions=[i + 1 for i in keep], showfliers=False,
+                           patch_artist=True, medianprops={"color": "black", "lw": 1})
+            for patch, i in zip(bp["boxes"], keep):
+                patch.set_facecolor(TILE_CLASS_COLORS[classes[i]])
+        a.set_xticks([1, 2], [f"{k[:3]}\n{_fmt_n(g.size)}" for k, g in zip(classes, groups)])
+        a.set_xlim(0.4, 2.6)
+        a.set_title(c, fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@_styled
+def fine_tile_panels(comp: pd.DataFrame, title: str | None = None) -> Figure:
+    """Fine-tile search of each CRE tile: CREME, saliency and random ablations, and the motif scan.
+
+    ``comp`` is ``motif_analysis/CREME_vs_saliency_vs_XSTREME.csv`` of one cell line (a
+    row per step and ``seq_id``: ``CREME bps``, ``CREME score``, ``Saliency score``,
+    ``Random score``, ``XSTREME score``). One panel per tile (four per row); scores are TSS activity
+    relative to the whole CRE against the bp removed, the dashed line the motif scan's.
+    """
+    groups = list(comp.groupby("seq_id", sort=True))
+    if not groups:
+        raise ValueError("no fine-tile search to draw")
+    fig, axes = _panel_grid(len(groups), 2.6)
+    for a, (sid, g) in zip(axes, groups):
+        for method in ("CREME", "Saliency", "Random"):
+            a.plot(g["CREME bps"], g[f"{method} score"], marker="o", ms=3, color=SCORE_COLORS[method], label=method)
+        a.axhline(float(g["XSTREME score"].iloc[0]), color=SCORE_COLORS["XSTREME"], ls="--", label="motif scan")
+        a.set_xlabel("bp removed")
+        a.set_title(_short_id(sid))
+        a.set_ylim(0, None)
+    axes[0].set_ylabel("activity / whole CRE")
+    axes[0].legend()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@_styled
+def cre_traces(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    unit: str = "enf_data_id",
+    reference: float | None = 1.0,
+    marker: str | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+):
+    """One line per CRE (``unit``) of ``y`` against ``x``, coloured by ``tile class``.
+
+    For the distance test (``Binned distance (Kb)`` against ``Fold change over control``)
+    and the multiplicity test (``copy number`` against ``Normalized TSS effect``) of one
+    cell line. The legend gives the CREs per class; ``reference`` draws a solid line
+    (no change: 1).
+    """
+    fig, ax_ = _fig_ax(ax, (BOOK_WIDTH * 0.8, 2.8))
+    counts = df.groupby("tile class")[unit].nunique()
+    for (_, cls), g in df.groupby([unit, "tile class"], sort=True):
+        ax_.plot(g[x], g[y], marker=marker, ms=3, lw=1, alpha=0.7, color=TILE_CLASS_COLORS.get(cls, "#1f77b4"))
+    if reference is not None:
+        ax_.axhline(reference, color="#777777", lw=0.8)
+    handles = [mpl.lines.Line2D([], [], color=TILE_CLASS_COLORS.get(c, "#1f77b4"), label=f"{c} ({_fmt_n(int(n))})")
+               for c, n in counts.items()]
+    if handles:
+        ax_.legend(handles=handles)
+    ax_.set_xlabel(xlabel or x)
+    ax_.set_ylabel(ylabel or y)
+    if title:
+        ax_.set_title(title)
+    return _ret(fig, ax)
+
+
+def _hypothesis_lines(ax: Axes, x, greedy, additive, multiplicative) -> None:
+    """A greedy-search trace against the additive and multiplicative hypothetical models."""
+    ax.plot(x, greedy, "o-", color=MODEL_COLORS["greedy"], ms=3, label="greedy")
+    ax.plot(x, additive, "--", color=MODEL_COLORS["additive"], label="additive")
+    ax.plot(x, multiplicative, ":", color=MODEL_COLORS["multiplicative"], label="multiplicative")
+
+
+@_styled
+def greedy_trace_panels(traces: pd.DataFrame, title: str | None = None) -> Figure:
+    """Greedy search of each sequence against the hypothetical models, one panel per sequence (four per row).
+
+    ``traces`` is ``greedy_search/{min,max}_traces.csv`` of one cell line (``seq_id``,
+    ``N tiles``, ``greedy``, ``additive``, ``multiplicative``: fold changes over WT).
+    """
+    groups = list(traces.groupby("seq_id", sort=True))
+    if not groups:
+        raise ValueError("no greedy search to draw")
+    fig, axes = _panel_grid(len(groups), 2.4, sharey=True)
+    for a, (sid, g) in zip(axes, groups):
+        _hypothesis_lines(a, g["N tiles"], g["greedy"], g["additive"], g["multiplicative"])
+        a.set_title(_short_id(sid))
+        a.set_xlabel("tiles shuffled")
+    axes[0].set_ylabel("fold change over WT")
+    axes[0].legend()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@_styled
+def greedy_sufficiency_panels(tables: dict[str, pd.DataFrame], title: str | None = None) -> Figure:
+    """Sufficiency of greedy tiles: TSS activity as the greedy tiles are restored, one panel per search.
+
+    ``tables`` maps the search (``"min"``, ``"max"``) to its
+    ``greedy_search/sufficiency_of_greedy_tiles_*`` table (rows in restoration order per
+    ``seq_id``, column ``Normalized TSS activity``: activity / WT). One line per sequence;
+    the solid line is WT.
+    """
+    fig = Figure(figsize=(BOOK_WIDTH, 2.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(tables), squeeze=False)).ravel()
+    for a, (opt, t) in zip(axes, tables.items()):
+        for sid, g in t.groupby("seq_id", sort=True):
+            a.plot(np.arange(len(g)), g["Normalized TSS activity"], "o-", ms=3, label=_short_id(sid))
+        a.axhline(1, color="#777777", lw=0.8)
+        a.set_xlabel("greedy tiles restored")
+        a.set_ylabel("activity / WT")
+        a.set_title(f"{opt} tiles ({_fmt_n(t['seq_id'].nunique() if len(t) else 0)})")
+        if len(t):
+            a.legend()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@_styled
+def locus_tile_effects(
+    kb: Sequence[float],
+    necessity: Sequence[float],
+    sufficiency: Sequence[float],
+    thresholds: Thresholds = PAPER,
+    title: str | None = None,
+    width: float = 4.0,
+) -> Figure:
+    """Necessity and sufficiency of every tile of one locus as bars against tile position.
+
+    Parameters
+    ----------
+    kb : array-like, shape (n_tiles,)
+        Tile centre minus TSS-tile centre, kb.
+    necessity : array-like, shape (n_tiles,)
+        Normalized shuffle effect ``(WT - MUT) / WT``; dashed lines at ``+-thresholds.necessity``.
+    sufficiency : array-like, shape (n_tiles,)
+        CRE effect ``(MUT - CTRL) / WT``; dashed lines at ``+-thresholds.sufficiency``.
+    width : float
+        Bar width, kb.
+    """
+    fig = Figure(figsize=(BOOK_WIDTH, 3.8), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.bar(kb, necessity, width=width, color="#636363")
+    top.set_ylabel("shuffle effect\n(WT - MUT) / WT")
+    _threshold_lines(top, thresholds.necessity)
+    bottom.bar(kb, sufficiency, width=width, color=TILE_CLASS_COLORS["Enhancer"])
+    bottom.set_ylabel("CRE effect\n(MUT - CTRL) / WT")
+    _threshold_lines(bottom, thresholds.sufficiency)
+    bottom.set_xlabel(f"tile centre - TSS (kb); {_fmt_n(len(kb))} tiles")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@_styled
+def locus_test_panels(distance: pd.DataFrame, multiplicity: Sequence[float], greedy, thresholds: Thresholds = PAPER) -> Figure:
+    """The distance, multiplicity and greedy-search tests of one locus, side by side.
+
+    Parameters
+    ----------
+    distance : DataFrame
+        ``Binned distance (Kb)`` and ``Fold change over control`` of the CRE at each position.
+    multiplicity : array-like, shape (n_copies,)
+        Activity with 1, 2, ... copies relative to one copy.
+    greedy : creme_lib.experiments.interactions.GreedyResult
+        The greedy search (``fold_change``, ``additive``,
+        ``multiplicative``, ``optimization``); its interaction class, named in the title,
+        is judged with ``thresholds``.
+    """
+    fig = Figure(figsize=(BOOK_WIDTH * 1.5, 2.9), layout="constrained")
+    a, b, c = fig.subplots(1, 3)
+    a.plot(distance["Binned distance (Kb)"], distance["Fold change over control"], "o-", ms=3)
+    a.set(xlabel="CRE position - TSS (kb)", ylabel="fold change over control", title="distance test")
+    m = np.asarray(multiplicity, np.float64)
+    b.plot(np.arange(1, m.size + 1), m, "o-", ms=3)
+    b.set(xlabel="copies", ylabel="activity / one copy", title="multiplicity test")
+    r = np.arange(len(greedy.fold_change))
+    _hypothesis_lines(c, r, greedy.fold_change, greedy.additive, greedy.multiplicative)
+    c.set(xlabel="tiles shuffled", ylabel="fold change over WT",
+          title=f"greedy {greedy.optimization}: {greedy.interaction(thresholds=thresholds)}")
+    c.legend()
+    return fig
+
+
+@_styled
+def fine_tile_mask(mask: Sequence[float], label: str = "", ax: Axes | None = None):
+    """The bp a fine-tile search kept in one tile, as a strip (dark: kept).
+
+    ``mask`` has shape ``(tile_bp,)``, 1 where the search kept the base; ``label`` names the
+    tile on the x axis.
+    """
+    fig, ax_ = _fig_ax(ax, (BOOK_WIDTH, 1.2))
+    m = np.asarray(mask, np.float64)
+    ax_.imshow(m[None], aspect="auto", cmap="Greys", interpolation="nearest", vmin=0, vmax=1)
+    ax_.set_yticks([])
+    ax_.set_xlabel(f"bp within the tile {label}; {int((m > 0).sum()):,} of {m.size:,} bp kept".strip())
+    return _ret(fig, ax)
+
+
+__all__ += [
+    "tile_offset_kb", "tss_activity_histogram", "context_swap_matrix", "necessity_profile", "sufficiency_scatter",
+    "cre_mark_columns", "cre_mark_boxplots", "fine_tile_panels", "cre_traces", "greedy_trace_panels",
+    "greedy_sufficiency_panels", "locus_tile_effects", "locus_test_panels", "fine_tile_mask",
+]

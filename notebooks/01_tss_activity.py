@@ -38,11 +38,11 @@ shard_count = 1
 overrides = {}  # any other preset field, e.g. {"max_cres": 10}
 
 # %%
-import matplotlib.pyplot as plt
+# %matplotlib inline
 import numpy as np
 import pandas as pd
 
-from creme_lib import pipeline
+from creme_lib import pipeline, plots
 
 pipeline.setup_logging()
 cfg = pipeline.notebook_config(globals())
@@ -56,13 +56,7 @@ if cfg.collecting:
     tss = pipeline.read_cell_table(cfg, "tss_activity")
     skipped = pipeline.read_cell_table(cfg, "skipped_tss")
     print(f"{len(tss)} TSSs predicted, {len(skipped)} skipped, {len(selected)} genes selected")
-    fig, ax = plt.subplots(figsize=(5, 3))
-    bins = np.linspace(np.log10(tss.activity.min()), np.log10(tss.activity.max()) + 1e-9, 40)
-    ax.hist(np.log10(tss.activity), bins=bins, color="0.7", label="all TSSs")
-    ax.hist(np.log10(selected[cfg.cell_line]), bins=bins, color="C0", label="selected genes")
-    ax.set(xlabel=f"log10 predicted TSS activity ({cfg.cell_line})", ylabel="TSSs")
-    ax.legend(frameon=False)
-    plt.show()
+    display(plots.tss_activity_histogram(tss.activity, selected[cfg.cell_line], cfg.cell_line))
 
 # %%
 if cfg.collecting:

@@ -38,11 +38,11 @@ shard_count = 1
 overrides = {}  # any other preset field, e.g. {"max_cres": 10}
 
 # %%
-import matplotlib.pyplot as plt
+# %matplotlib inline
 import numpy as np
 import pandas as pd
 
-from creme_lib import pipeline
+from creme_lib import pipeline, plots
 
 pipeline.setup_logging()
 cfg = pipeline.notebook_config(globals())
@@ -54,10 +54,5 @@ selected = pipeline.classify_contexts(cfg)
 
 # %%
 if cfg.collecting:
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.hist(table.delta_mean.clip(-2, 1.05), bins=50, color="0.6")
-    for x, c in ((0.95, "C3"), (0.05, "0.3"), (-0.05, "0.3"), (-0.3, "C0")):
-        ax.axvline(x, color=c, lw=1, ls="--")
-    ax.set(xlabel="normalized context effect (WT - MUT) / WT", ylabel="genes", title=cfg.cell_line)
-    plt.show()
+    display(plots.context_histogram(table, context=None, thresholds=cfg.thresholds, title=cfg.cell_line, bins=50))
     display(pipeline.read_cell_table(cfg, "N_seqs_per_context_category"))

@@ -36,11 +36,11 @@ shard_count = 1
 overrides = {}  # any other preset field, e.g. {"max_cres": 10}
 
 # %%
-import matplotlib.pyplot as plt
+# %matplotlib inline
 import numpy as np
 import pandas as pd
 
-from creme_lib import pipeline
+from creme_lib import pipeline, plots
 
 pipeline.setup_logging()
 cfg = pipeline.notebook_config(globals())
@@ -51,15 +51,5 @@ table = pipeline.run_context_swap(cfg)
 
 # %%
 if cfg.collecting and len(table):
-    order = table.drop_duplicates("target_seq_id").sort_values(["target context", "target_seq_id"])
-    ids = list(order.target_seq_id)
-    m = table.pivot(index="source_seq_id", columns="target_seq_id", values="Normalized context effect").loc[ids, ids]
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    im = ax.imshow(np.sign(m) * np.log10(1 + np.abs(m)), cmap="RdBu_r", vmin=-2, vmax=2)
-    labels = [f"{c[:3]} {s.split('_')[0]}" for s, c in zip(order.target_seq_id, order["target context"])]
-    ax.set_xticks(range(len(ids)), labels, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(ids)), labels, fontsize=7)
-    ax.set(xlabel="context (target)", ylabel="TSS (source)")
-    fig.colorbar(im, label="signed log10(1 + |effect|)")
-    plt.show()
+    display(plots.context_swap_matrix(table, title=cfg.cell_line))
     display(table.groupby(["source context", "target context"])["Normalized context effect"].median().unstack())

@@ -37,11 +37,11 @@ shard_count = 1
 overrides = {}  # any other preset field, e.g. {"max_cres": 10}
 
 # %%
-import matplotlib.pyplot as plt
+# %matplotlib inline
 import numpy as np
 import pandas as pd
 
-from creme_lib import pipeline
+from creme_lib import pipeline, plots
 
 pipeline.setup_logging()
 cfg = pipeline.notebook_config(globals())
@@ -53,15 +53,7 @@ table = pipeline.run_sufficiency(cfg)
 # %%
 if cfg.collecting and len(table):
     tss_tile, _ = pipeline.tiles_of(cfg)
-    kb = ((table.tile_start + table.tile_end) / 2 - sum(tss_tile) / 2) / 1000
-    fig, ax = plt.subplots(figsize=(6, 3))
-    for ctx, g in table.assign(kb=kb).groupby("context"):
-        ax.scatter(g.kb, g["Normalized CRE effect"], s=6, alpha=0.6, label=ctx)
-    ax.axhline(0.3, color="0.5", ls="--", lw=1)
-    ax.axhline(-0.3, color="0.5", ls="--", lw=1)
-    ax.set(xlabel="tile centre - TSS (kb)", ylabel="normalized CRE effect", title=cfg.cell_line)
-    ax.legend(frameon=False, fontsize=8)
-    plt.show()
+    display(plots.sufficiency_scatter(table, tss_tile, cfg.thresholds, title=cfg.cell_line))
     cres = pipeline.read_cell_table(cfg, "sufficient_CREs")
     display(cres["tile class"].value_counts().rename("sufficient CREs").to_frame())
     display(cres.sort_values("Normalized CRE effect", key=abs, ascending=False).head(10))

@@ -37,11 +37,11 @@ shard_count = 1
 overrides = {}  # any other preset field, e.g. {"max_cres": 10}
 
 # %%
-import matplotlib.pyplot as plt
+# %matplotlib inline
 import numpy as np
 import pandas as pd
 
-from creme_lib import pipeline
+from creme_lib import pipeline, plots
 
 pipeline.setup_logging()
 cfg = pipeline.notebook_config(globals())
@@ -53,14 +53,6 @@ result = pipeline.run_cre_marks(cfg)
 # %%
 if cfg.collecting:
     marks, pvalues = result
-    cols = [c for c in marks.columns if c.endswith("(max)") or c == "repeat fraction"]
-    if len(marks) and cols:
-        fig, axes = plt.subplots(1, len(cols), figsize=(2.4 * len(cols), 2.8), squeeze=False)
-        for ax, c in zip(axes[0], cols):
-            groups = [marks.loc[marks["CRE type"] == k, c].dropna() for k in ("Enhancer", "Silencer")]
-            ax.boxplot(groups, showfliers=False)
-            ax.set_xticks([1, 2], [f"Enh\n(n={len(groups[0])})", f"Sil\n(n={len(groups[1])})"])
-            ax.set_title(c, fontsize=9)
-        fig.tight_layout()
-        plt.show()
+    if len(marks) and plots.cre_mark_columns(marks):
+        display(plots.cre_mark_boxplots(marks, title=cfg.cell_line))
     display(pvalues)

@@ -38,11 +38,11 @@ shard_count = 1
 overrides = {}  # any other preset field, e.g. {"max_cres": 10}
 
 # %%
-import matplotlib.pyplot as plt
+# %matplotlib inline
 import numpy as np
 import pandas as pd
 
-from creme_lib import pipeline
+from creme_lib import pipeline, plots
 
 pipeline.setup_logging()
 cfg = pipeline.notebook_config(globals())
@@ -55,13 +55,5 @@ steps = pipeline.run_fine_tile(cfg)
 if cfg.collecting:
     comp = pipeline.read_cell_table(cfg, "motif_analysis/CREME_vs_saliency_vs_XSTREME")
     if len(comp):
-        fig, axes = plt.subplots(1, comp.seq_id.nunique(), figsize=(3.2 * comp.seq_id.nunique(), 2.8), squeeze=False)
-        for ax, (sid, g) in zip(axes[0], comp.groupby("seq_id")):
-            for col, c in (("CREME score", "C3"), ("Saliency score", "C0"), ("Random score", "0.5")):
-                ax.plot(g["CREME bps"], g[col], marker="o", ms=3, color=c, label=col.replace(" score", ""))
-            ax.axhline(g["XSTREME score"].iloc[0], color="C2", ls="--", label="motif scan")
-            ax.set(xlabel="bp removed", ylabel="activity / whole CRE", title=sid.split("_")[0], ylim=(0, None))
-        axes[0][0].legend(frameon=False, fontsize=7)
-        fig.tight_layout()
-        plt.show()
+        display(plots.fine_tile_panels(comp, title=cfg.cell_line))
     display(steps)

@@ -36,11 +36,11 @@ shard_count = 1
 overrides = {}  # any other preset field, e.g. {"max_cres": 10}
 
 # %%
-import matplotlib.pyplot as plt
+# %matplotlib inline
 import numpy as np
 import pandas as pd
 
-from creme_lib import pipeline
+from creme_lib import pipeline, plots
 
 pipeline.setup_logging()
 cfg = pipeline.notebook_config(globals())
@@ -51,10 +51,5 @@ table = pipeline.run_distance(cfg)
 
 # %%
 if cfg.collecting and len(table):
-    fig, ax = plt.subplots(figsize=(6, 3))
-    for (eid, cls), g in table.groupby(["enf_data_id", "tile class"]):
-        ax.plot(g["Binned distance (Kb)"], g["Fold change over control"], color="C3" if cls == "Enhancer" else "C0",
-                alpha=0.7, lw=1)
-    ax.axhline(1, color="0.5", lw=1)
-    ax.set(xlabel="CRE position - TSS (kb)", ylabel="fold change over control", title=f"{cfg.cell_line} (red: enhancers, blue: silencers)")
-    plt.show()
+    display(plots.cre_traces(table, "Binned distance (Kb)", "Fold change over control", title=cfg.cell_line,
+                             xlabel="CRE position - TSS (kb)", ylabel="fold change over control"))

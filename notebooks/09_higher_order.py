@@ -38,11 +38,11 @@ shard_count = 1
 overrides = {}  # any other preset field, e.g. {"max_cres": 10}
 
 # %%
-import matplotlib.pyplot as plt
+# %matplotlib inline
 import numpy as np
 import pandas as pd
 
-from creme_lib import pipeline
+from creme_lib import pipeline, plots
 
 pipeline.setup_logging()
 cfg = pipeline.notebook_config(globals())
@@ -57,16 +57,5 @@ if cfg.collecting:
         if not len(t):
             print(f"{opt}: no sequence to search")
             continue
-        n = t.seq_id.nunique()
-        fig, axes = plt.subplots(1, n, figsize=(2.8 * n, 2.6), squeeze=False, sharey=True)
-        for ax, (sid, g) in zip(axes[0], t.groupby("seq_id")):
-            ax.plot(g["N tiles"], g["greedy"], "o-", color="k", ms=3, label="greedy")
-            ax.plot(g["N tiles"], g["additive"], "--", color="C1", label="additive")
-            ax.plot(g["N tiles"], g["multiplicative"], ":", color="C2", label="multiplicative")
-            ax.set(title=sid.split("_")[0], xlabel="tiles shuffled")
-        axes[0][0].set_ylabel("fold change over WT")
-        axes[0][0].legend(frameon=False, fontsize=7)
-        fig.suptitle(f"{opt} ({'enhancing' if opt == 'min' else 'silencing'} contexts)", fontsize=10)
-        fig.tight_layout()
-        plt.show()
+        display(plots.greedy_trace_panels(t, title=f"{opt} ({'enhancing' if opt == 'min' else 'silencing'} contexts)"))
         display(pipeline.read_cell_table(cfg, f"greedy_search/{opt}_interactions"))

@@ -36,11 +36,11 @@ shard_count = 1
 overrides = {}  # any other preset field, e.g. {"max_cres": 10}
 
 # %%
-import matplotlib.pyplot as plt
+# %matplotlib inline
 import numpy as np
 import pandas as pd
 
-from creme_lib import pipeline
+from creme_lib import pipeline, plots
 
 pipeline.setup_logging()
 cfg = pipeline.notebook_config(globals())
@@ -51,13 +51,4 @@ tables = pipeline.run_greedy_sufficiency(cfg)
 
 # %%
 if cfg.collecting:
-    fig, axes = plt.subplots(1, 2, figsize=(7, 2.8))
-    for ax, (opt, t) in zip(axes, tables.items()):
-        for sid, g in t.groupby("seq_id"):
-            ax.plot(np.arange(len(g)), g["Normalized TSS activity"], "o-", ms=3, label=sid.split("_")[0])
-        ax.axhline(1, color="0.5", lw=1)
-        ax.set(title=f"{opt} tiles", xlabel="greedy tiles restored", ylabel="activity / WT")
-        if len(t):
-            ax.legend(frameon=False, fontsize=7)
-    fig.tight_layout()
-    plt.show()
+    display(plots.greedy_sufficiency_panels(tables, title=cfg.cell_line))

@@ -36,11 +36,11 @@ shard_count = 1
 overrides = {}  # any other preset field, e.g. {"max_cres": 10}
 
 # %%
-import matplotlib.pyplot as plt
+# %matplotlib inline
 import numpy as np
 import pandas as pd
 
-from creme_lib import pipeline
+from creme_lib import pipeline, plots
 
 pipeline.setup_logging()
 cfg = pipeline.notebook_config(globals())
@@ -51,9 +51,5 @@ table = pipeline.run_multiplicity(cfg)
 
 # %%
 if cfg.collecting and len(table):
-    fig, ax = plt.subplots(figsize=(4, 3))
-    for (eid, cls), g in table.groupby(["enf_data_id", "tile class"]):
-        ax.plot(g["copy number"], g["Normalized TSS effect"], "o-", ms=3, color="C3" if cls == "Enhancer" else "C0")
-    ax.axhline(1, color="0.5", lw=1)
-    ax.set(xlabel="copies", ylabel="activity / one copy", title=f"{cfg.cell_line} (red: enhancers, blue: silencers)")
-    plt.show()
+    display(plots.cre_traces(table, "copy number", "Normalized TSS effect", marker="o", title=cfg.cell_line,
+                             xlabel="copies", ylabel="activity / one copy"))

@@ -43,10 +43,8 @@ partners = None  # other TSSs for the context swap test: [[chrom, tss, strand], 
 overrides = {}  # other preset fields, e.g. {"n_greedy_rounds": 5}
 
 # %%
-import matplotlib.pyplot as plt
-import numpy as np
-
-from creme_lib import pipeline
+# %matplotlib inline
+from creme_lib import pipeline, plots
 
 pipeline.setup_logging()
 if chromosome is None:
@@ -86,38 +84,14 @@ if res.context_swap is not None:
 
 # %%
 kb = (res.tiles.mean(axis=1) - sum(res.tss_tile) / 2) / 1000
-fig, axes = plt.subplots(2, 1, figsize=(7, 4), sharex=True)
-axes[0].bar(kb, res.necessity.effect[:, 0], width=4, color="0.4")
-axes[0].set_ylabel("shuffle effect\n(WT - MUT) / WT")
-axes[1].bar(kb, res.sufficiency.effect_over_wt[:, 0], width=4, color="C3")
-axes[1].set_ylabel("CRE effect\n(MUT - CTRL) / WT")
-axes[1].set_xlabel("tile centre - TSS (kb)")
-for ax in axes:
-    ax.axhline(0.3, ls="--", color="0.6", lw=1)
-    ax.axhline(-0.3, ls="--", color="0.6", lw=1)
-fig.suptitle(f"{res.seq_id}; strongest tile {res.cre} ({res.cre_class})", fontsize=9)
-plt.show()
+plots.locus_tile_effects(kb, res.necessity.effect[:, 0], res.sufficiency.effect_over_wt[:, 0], cfg.thresholds,
+                         title=f"{res.seq_id}; strongest tile {res.cre} ({res.cre_class})")
 
 # %% [markdown]
 # ## Distance, multiplicity and higher-order interactions
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(11, 3))
-d = res.distance.to_frame()
-axes[0].plot(d["Binned distance (Kb)"], d["Fold change over control"], "o-", ms=3)
-axes[0].set(xlabel="CRE position - TSS (kb)", ylabel="fold change over control", title="distance test")
-m = res.multiplicity
-axes[1].plot(np.arange(1, len(m.trace) + 1), m.normalized, "o-", ms=3)
-axes[1].set(xlabel="copies", ylabel="activity / one copy", title="multiplicity test")
-gr = res.greedy
-r = np.arange(len(gr.trace))
-axes[2].plot(r, gr.fold_change, "o-", color="k", ms=3, label="greedy")
-axes[2].plot(r, gr.additive, "--", color="C1", label="additive")
-axes[2].plot(r, gr.multiplicative, ":", color="C2", label="multiplicative")
-axes[2].set(xlabel="tiles shuffled", ylabel="fold change over WT", title=f"greedy {gr.optimization}: {gr.interaction()}")
-axes[2].legend(frameon=False, fontsize=7)
-fig.tight_layout()
-plt.show()
+plots.locus_test_panels(res.distance.to_frame(), res.multiplicity.normalized, res.greedy, cfg.thresholds)
 
 # %% [markdown]
 # ## Fine-tile search of the strongest tile
@@ -127,7 +101,4 @@ if res.fine_tile is not None:
     ft = res.fine_tile
     display(ft.to_frame()[["window", "step", "score", "bps"]])
     print("kept (window bp):", ft.kept)
-    fig, ax = plt.subplots(figsize=(7, 1.2))
-    ax.imshow(ft.mask()[None], aspect="auto", cmap="Greys", interpolation="nearest")
-    ax.set(yticks=[], xlabel=f"bp within the tile {res.cre}")
-    plt.show()
+    display(plots.fine_tile_mask(ft.mask(), label=str(res.cre)))

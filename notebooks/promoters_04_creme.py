@@ -52,10 +52,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from creme_lib import plots
+from creme_lib import analysis, plots
 from creme_lib.promoters import comparison, creme, motifs, spacing
 from creme_lib.saliency import gradient_x_input
 from creme_lib.store import atomic_write_csv
+
+thr = analysis.PAPER  # the paper's classification thresholds
 
 out = Path(results_dir) / dataset
 cr, config, test = comparison.trained_cr(results_dir, dataset, preset, seed, data_dir, resplits)
@@ -79,7 +81,8 @@ cat_counts = ctx["context"].fillna("unclassified").value_counts().rename_axis("c
 display(plots.context_histogram(ctx, title=f"TSS tile kept, rest shuffled (n = {len(ctx)})"))
 display(Markdown(
     f"Median normalized context effect (the paper's delta_mean, (WT - MUT) / WT): {ctx.delta_mean.median():.2f}. "
-    "Categories by the paper's thresholds (enhancing > 0.95, neutral |effect| < 0.05, silencing < -0.3): "
+    f"Categories by the paper's thresholds (enhancing > {thr.enhancing:g}, neutral |effect| < {thr.neutral:g}, "
+    f"silencing < {thr.silencing:g}): "
     + ", ".join(f"{r.context} {r.promoters}" for r in cat_counts.itertuples()) + "."))
 
 # %% [markdown]
@@ -95,12 +98,12 @@ fig = plots.mean_curve(long, "tile centre - TSS (bp)", "effect", hue="test", uni
                        ylabel="normalized effect (mean +- SD)", title="10 bp tiles of the top test promoters")
 display(fig)
 mean = scan.groupby("rel_start")[["necessity", "sufficiency"]].mean()
-frac = scan.assign(nec=scan.necessity > 0.3).groupby("rel_start")["nec"].mean()
+frac = scan.assign(nec=scan.necessity > thr.necessity).groupby("rel_start")["nec"].mean()
 order = mean["necessity"].sort_values(ascending=False)
 display(Markdown(
     "Most necessary tiles (mean normalized shuffle effect): "
     + ", ".join(f"[{int(r):+d}, {int(r) + 10:+d}) {v:.2f}" for r, v in order.head(4).items())
-    + f". Tiles passing the paper's 0.3 necessity threshold, by position: "
+    + f". Tiles passing the paper's {thr.necessity:g} necessity threshold, by position: "
     + ", ".join(f"[{int(r):+d}, {int(r) + 10:+d}) {100 * v:.0f} %" for r, v in frac.sort_values(ascending=False).head(4).items())
     + ". The sigma-70 -35 box sits at about [-35, -30) and the -10 box at about [-12, -7)."))
 
@@ -215,7 +218,7 @@ lines = [
     f"* **Where**: the two most necessary tiles are {', '.join(f'[{r:+d}, {r + 10:+d})' for r in top2)}: "
     + (f"the {' and '.join(located)} region{'s' if len(located) > 1 else ''} of sigma-70 promoters." if located
        else "neither holds a sigma-70 box.")
-    + f" Their mean effects ({order.iloc[0]:.2f}, {order.iloc[1]:.2f}) are small against the paper's 0.3.",
+    + f" Their mean effects ({order.iloc[0]:.2f}, {order.iloc[1]:.2f}) are small against the paper's {thr.necessity:g}.",
     f"* **Spacer**: the model's optimum is {optimum} bp "
     + ("as in biology (17 bp)." if optimum == 17 else f"against biology's 17 bp; the curve is nearly flat "
        f"({curve.min():.2f} to {curve.max():.2f} of the wild type)."),

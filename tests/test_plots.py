@@ -630,3 +630,172 @@ def test_page_executes_on_a_fresh_run(page, fresh_run):
     html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
     assert "not in the published copy" not in html and "not in this results folder" not in html, page.name
     assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+# ------------------------------------------------------------------- notebook figures
+NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.py") if p.name != "12_validation.py")
+
+
+def _hlines(ax) -> list[float]:
+    """y of the axhline()s of ``ax`` (lines spanning the axes: x data [0, 1] in axes coordinates)."""
+    return sorted(float(ln.get_ydata()[0]) for ln in ax.lines if list(ln.get_xdata()) == [0, 1])
+
+
+def _vlines(ax) -> list[float]:
+    return sorted(float(ln.get_xdata()[0]) for ln in ax.lines if list(ln.get_ydata()) == [0, 1])
+
+
+def test_notebooks_draw_with_creme_lib_plots():
+    # 12_validation.py is left out here: its plots move to creme_lib.plots separately.
+    for p in NOTEBOOKS:
+        text = p.read_text()
+        assert "matplotlib.pyplot" not in text and "plt." not in text, p.name
+        assert "sys.path" not in text, p.name
+        code = "\n".join(ln.split("#")[0] for ln in text.splitlines())
+        assert not re.search(r"(?<![\w.])0\.3(?!\d)", code), p.name  # thresholds come from cfg.thresholds
+    for p in PAGES:
+        assert "sys.path" not in p.read_text(), p.name  # make installs creme_lib into the kernel's venv
+
+
+def test_tss_activity_histogram():
+    act = RNG.lognormal(2, 1, 200)
+    sel = np.sort(act)[-50:]
+    with strict():
+        fig = plots.tss_activity_histogram(act, sel, "K562", bins=20)
+    render(fig)
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert len(heights) == 40 and sum(heights[:20]) == 200 and sum(heights[20:]) == 50
+    assert "all TSSs (n=200)" in texts(fig) and "selected genes (n=50)" in texts(fig)
+
+
+def test_context_histogram_draws_the_configured_thresholds():
+    t = analysis.BORZOI_THRESHOLDS
+    with strict():
+        fig = plots.context_histogram(syn_context_dependence(), context=None, thresholds=t, bins=50)
+    render(fig)
+    assert _vlines(fig.axes[0]) == [t.silencing, t.enhancing]
+
+
+def test_context_swap_matrix():
+    ids_ = seq_ids(4)
+    ctx = dict(zip(ids_, ["silencing", "enhancing", "neutral", "enhancing"]))
+    rows = [{"source_seq_id": a, "target_seq_id": b, "target context": ctx[b], "source context": ctx[a],
+             "Normalized context effect": RNG.normal(0, 5)} for a in ids_ for b in ids_]
+    sw = pd.DataFrame(rows)
+    with strict():
+        fig = plots.context_swap_matrix(sw, title="K562")
+    render(fig)
+    img = fig.axes[0].images[0].get_array()
+    order = sorted(ids_, key=lambda s: (ctx[s], s))
+    assert img.shape == (4, 4) and order[0] == ids_[1]
+    e = sw.set_index(["source_seq_id", "target_seq_id"])["Normalized context effect"][(order[2], order[0])]
+    assert img[2, 0] == pytest.approx(np.sign(e) * np.log10(1 + abs(e)))
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][0] == f"enh {ids_[1].split('_')[0]}"
+
+
+def test_necessity_and_sufficiency_lines_follow_the_thresholds():
+    nt = syn_necessity()
+    t = analysis.Thresholds(necessity=0.4, sufficiency=0.25)
+    tss_tile = (98_304 - 2_500, 98_304 + 2_500)
+    with strict():
+        fig = plots.necessity_profile(nt, tss_tile, t, title="K562")
+    render(fig)
+    ax = fig.axes[0]
+    assert _hlines(ax) == [-0.4, 0.4]
+    curves = [ln for ln in ax.lines if list(ln.get_xdata()) != [0, 1]]
+    assert len(curves) == 3 and all(len(ln.get_xdata()) == len(TILE_STARTS) for ln in curves)
+    assert float(curves[0].get_xdata()[0]) == pytest.approx((TILE_STARTS[0] + 2500 - 98_304) / 1000)
+    assert "enhancing (n=4)" in texts(fig)
+    st = nt.rename(columns={"Normalized shuffle effect": "Normalized CRE effect"})
+    with strict():
+        fig = plots.sufficiency_scatter(st, tss_tile, t)
+    render(fig)
+    assert _hlines(fig.axes[0]) == [-0.25, 0.25]
+    assert sum(len(c.get_offsets()) for c in fig.axes[0].collections) == len(st)
+
+
+def test_cre_mark_boxplots():
+    marks = pd.DataFrame({"CRE type": ["Enhancer"] * 5 + ["Silencer"] * 3, "H3K27ac (max)": RNG.random(8),
+                          "CTCF (max)": RNG.random(8), "repeat fraction": RNG.random(8), "H3K27ac (mean)": RNG.random(8)})
+    assert plots.cre_mark_columns(marks) == ["H3K27ac (max)", "CTCF (max)", "repeat fraction"]
+    with strict():
+        fig = plots.cre_mark_boxplots(marks)
+    render(fig)
+    assert len(fig.axes) == 3
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["Enh\nn=5", "Sil\nn=3"]
+    with pytest.raises(ValueError, match="no mark columns"):
+        plots.cre_mark_boxplots(marks[["CRE type"]])
+
+
+def test_fine_tile_panels():
+    comp = syn_motif_scores()
+    with strict():
+        fig = plots.fine_tile_panels(comp, title="K562")
+    render(fig)
+    assert len(fig.axes) == comp["seq_id"].nunique()
+    assert _hlines(fig.axes[0]) == [pytest.approx(0.07)]
+    assert {"CREME", "Saliency", "Random", "motif scan"} <= set(texts(fig).split("\n"))
+
+
+def test_cre_traces_one_line_per_cre():
+    d = syn_distance()
+    with strict():
+        fig = plots.cre_traces(d, "Binned distance (Kb)", "Fold change over control", title="K562")
+    render(fig)
+    ax = fig.axes[0]
+    assert len([ln for ln in ax.lines if list(ln.get_xdata()) != [0, 1]]) == len(d.groupby(["enf_data_id", "tile class"])) == 8
+    assert _hlines(ax) == [1.0]
+    assert "Enhancer (n=4)" in texts(fig) and "Silencer (n=4)" in texts(fig)
+    m = syn_multiplicity()
+    with strict():
+        fig = plots.cre_traces(m, "copy number", "Normalized TSS effect", unit="seq_id", marker="o")
+    render(fig)
+    assert len(fig.axes[0].lines) == m["seq_id"].nunique() + 1
+
+
+def test_greedy_panels():
+    tr = syn_traces()
+    with strict():
+        fig = plots.greedy_trace_panels(tr, title="min")
+    render(fig)
+    shown = [a for a in fig.axes if a.get_visible()]
+    assert len(shown) == tr["seq_id"].nunique() == 6 and len(fig.axes) == 8  # four panels per row
+    assert [ln.get_label() for ln in fig.axes[0].lines] == ["greedy", "additive", "multiplicative"]
+    gs = syn_greedy_sufficiency()
+    with strict():
+        fig = plots.greedy_sufficiency_panels({"min": gs, "max": gs.iloc[:0]})
+    render(fig)
+    assert len(fig.axes[0].lines) == gs["seq_id"].nunique() + 1 and len(fig.axes[1].lines) == 1
+    assert len(fig.axes[0].lines[0].get_xdata()) == 26
+
+
+def test_locus_figures():
+    t = analysis.Thresholds(necessity=0.35, sufficiency=0.2)
+    kb = np.arange(-10, 11, 5.0)
+    with strict():
+        fig = plots.locus_tile_effects(kb, RNG.normal(0, 0.3, kb.size), RNG.normal(0, 0.3, kb.size), t, title="locus")
+    render(fig)
+    top, bottom = fig.axes
+    assert len(top.patches) == kb.size == len(bottom.patches)
+    assert _hlines(top) == [-0.35, 0.35] and _hlines(bottom) == [-0.2, 0.2]
+
+    class Greedy:
+        fold_change, additive, multiplicative = np.array([1, 0.6, 0.3]), np.array([1, 0.7, 0.4]), np.array([1, 0.7, 0.5])
+        optimization = "min"
+
+        def interaction(self, thresholds):
+            return f"additive below {thresholds.additive}"
+
+    d = pd.DataFrame({"Binned distance (Kb)": [-10.0, 0.0, 10.0], "Fold change over control": [1.2, 1.5, 1.1]})
+    with strict():
+        fig = plots.locus_test_panels(d, [1.0, 1.4, 1.6], Greedy(), analysis.Thresholds(additive=0.07))
+    render(fig)
+    assert fig.axes[2].get_title() == "greedy min: additive below 0.07"
+    assert list(fig.axes[1].lines[0].get_xdata()) == [1, 2, 3]
+    mask = np.zeros(5000, bool)
+    mask[100:350] = True
+    with strict():
+        fig = plots.fine_tile_mask(mask, label="(100, 5100)")
+    render(fig)
+    assert "250 of 5,000 bp kept" in fig.axes[0].get_xlabel()
