@@ -1174,7 +1174,9 @@ def validation_scores(summary: pd.DataFrame, thresholds: Thresholds, minimum: fl
             ax.set_title(f"{test}, {cls} (|effect| > {thr:g})")
             if j == 0:
                 ax.set_ylabel("score")
-    axes[0, 0].legend(title=f"target >= {minimum:g} (dashes)", ncols=len(scores), loc="lower left")
+    # One legend above the panels: inside a panel it would hide the bars it explains.
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, title=f"target >= {minimum:g} (dashes)", ncols=len(scores), loc="outside upper center")
     return fig
 
 

@@ -48,6 +48,7 @@ n_shuffles = 2  # fallback only
 seed = 0  # fallback only
 
 # %%
+# %matplotlib inline
 import pandas as pd
 from IPython.display import Markdown, display
 

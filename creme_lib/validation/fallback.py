@@ -141,6 +141,24 @@ def fallback_params(
     test gets ``max(n_shuffles, 2)`` shuffles (a standard deviation needs two), every other
     test ``n_shuffles``; ``max_cres = max_distance_cres`` (per tile class, as the pipeline
     counts it).
+
+    Parameters
+    ----------
+    world : World
+    cell_line : str
+    annotation_gtf : path
+        The sample's annotation (:func:`sample_annotation`).
+    n_genes : int
+        Genes in that annotation.
+    results_dir : path
+        The pipeline's results folder (its store is ``results_dir/synthetic``).
+    n_shuffles, seed, n_greedy_rounds, max_distance_cres, batch_size : int
+
+    Returns
+    -------
+    dict
+        ``cell_line, model, genome_fasta, annotation_gtf, results_dir, seed`` and
+        ``overrides`` (preset fields), JSON-serializable.
     """
     n = int(n_genes)
     return {
