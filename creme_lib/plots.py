@@ -1521,3 +1521,127 @@ __all__ += [
     "cre_mark_columns", "cre_mark_boxplots", "fine_tile_panels", "cre_traces", "greedy_trace_panels",
     "greedy_sufficiency_panels", "locus_tile_effects", "locus_test_panels", "fine_tile_mask",
 ]
+
+# ------------------------------------------------------------------------- validation
+# The validation page's panels (notebooks/12_validation.py): tables of creme_lib.validation.
+# Kept in one block (and its own __all__ extension) so that it merges apart from the rest.
+
+__all__ += [
+    "VALIDATION_SCORE_COLORS",
+    "validation_scores",
+    "interaction_confusion_heatmap",
+    "context_confusion_heatmap",
+    "validation_distance_curves",
+]
+
+#: Scores of the CRE calls against the world's truth (validation page).
+VALIDATION_SCORE_COLORS: dict[str, str] = {"precision": "#1f78b4", "recall": "#33a02c", "recall_planted": "#b2df8a"}
+
+
+@_styled
+def validation_scores(summary: pd.DataFrame, thresholds: Thresholds, minimum: float,
+                      scores: Sequence[str] = ("precision", "recall", "recall_planted")) -> Figure:
+    """Precision and recall of CREME's CRE calls per cell line: a panel per tile class (rows) and test (columns).
+
+    ``summary`` is :func:`creme_lib.validation.precision_recall` (``cell_line, test, class,
+    n_called, n_detectable`` and the ``scores``); bars of one cell line sit side by side, a
+    dashed line marks the target ``minimum``, each panel's title the test's call threshold
+    (``thresholds.necessity`` / ``.sufficiency``) and each tick the n called and detectable.
+    """
+    tests = _levels(summary["test"], ("necessity", "sufficiency"))
+    classes = _levels(summary["class"], ("Enhancer", "Silencer"))
+    if not tests or not classes:
+        raise ValueError("no scores to plot")
+    fig = Figure(figsize=(BOOK_WIDTH, 2.6 * len(classes)), layout="constrained")
+    axes = fig.subplots(len(classes), len(tests), squeeze=False, sharey=True)
+    pal = _palette(list(scores), VALIDATION_SCORE_COLORS)
+    width = 0.8 / len(scores)
+    for i, cls in enumerate(classes):
+        for j, test in enumerate(tests):
+            ax = axes[i, j]
+            s = summary[(summary["test"] == test) & (summary["class"] == cls)].sort_values("cell_line")
+            x = np.arange(len(s))
+            for k, sc in enumerate(scores):
+                ax.bar(x + (k - (len(scores) - 1) / 2) * width, s[sc].fillna(0.0), width, color=pal[sc],
+                       label=sc.replace("_", " "))
+            ax.axhline(minimum, color="#666666", ls="--", lw=1)
+            ax.set_xticks(x, [f"{r.cell_line}\n{r.n_called} called\n{r.n_detectable} detectable"
+                              for r in s.itertuples(index=False)])
+            ax.set_ylim(0, 1.05)
+            thr = float(getattr(thresholds, test))
+            ax.set_title(f"{test}, {cls} (|effect| > {thr:g})")
+            if j == 0:
+                ax.set_ylabel("score")
+    # One legend above the panels: inside a panel it would hide the bars it explains.
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, title=f"target >= {minimum:g} (dashes)", ncols=len(scores), loc="outside upper center")
+    return fig
+
+
+def _count_heatmap(cm: pd.DataFrame, ax: Axes, cmap: str) -> None:
+    """Counts of a confusion matrix as an annotated image (rows: truth, columns: call)."""
+    v = cm.to_numpy(np.float64)
+    ax.imshow(v, cmap=cmap, aspect="auto", vmin=0, vmax=max(float(v.max()), 1.0))
+    for (r, c), n in np.ndenumerate(v):
+        ax.annotate(f"{int(n)}", (c, r), ha="center", va="center", fontsize=8,
+                    color="white" if n > 0.6 * max(float(v.max()), 1.0) else "black")
+    ax.set_xticks(range(v.shape[1]), [str(c) for c in cm.columns], rotation=30, ha="right")
+    ax.set_yticks(range(v.shape[0]), [str(i) for i in cm.index])
+    ax.set_ylabel(cm.index.name or "")
+    ax.spines[:].set_visible(False)
+
+
+@_styled
+def interaction_confusion_heatmap(cm: pd.DataFrame, thresholds: Thresholds, rounds: int = 2,
+                                  ax: Axes | None = None):
+    """Greedy-search labels of planted pairs vs the expected ones (:func:`creme_lib.validation.interaction_confusion`).
+
+    The x label gives the rule: MSE over the first ``rounds`` rounds above
+    ``thresholds.superadditive`` / ``.subadditive`` is non-additive, below ``.additive`` additive.
+    """
+    fig, ax_ = _fig_ax(ax, (4.6, 3.2))
+    _count_heatmap(cm, ax_, "Blues")
+    ax_.set_xlabel(f"{cm.columns.name or 'predicted'} (MSE > {thresholds.superadditive:g} / {thresholds.subadditive:g}, "
+                   f"additive < {thresholds.additive:g}; {rounds} rounds)")
+    ax_.set_title(f"greedy search vs planted pairs ({_fmt_n(int(cm.to_numpy().sum()))})")
+    return _ret(fig, ax)
+
+
+@_styled
+def context_confusion_heatmap(cm: pd.DataFrame, thresholds: Thresholds, ax: Axes | None = None):
+    """True context categories vs CREME's (:func:`creme_lib.validation.context_confusion`), with the cut-offs."""
+    fig, ax_ = _fig_ax(ax, (4.6, 3.2))
+    _count_heatmap(cm, ax_, "Greens")
+    ax_.set_xlabel(f"{cm.columns.name or 'CREME context'} (enhancing > {thresholds.enhancing:g}, "
+                   f"|neutral| < {thresholds.neutral:g}, silencing < {thresholds.silencing:g})")
+    ax_.set_title(f"context categories ({_fmt_n(int(cm.to_numpy().sum()))} genes)")
+    return _ret(fig, ax)
+
+
+@_styled
+def validation_distance_curves(curves: pd.DataFrame, decay_kb: float, ncols: int = 3) -> Figure:
+    """The distance test's recovered decay vs the kernel and the model's noise-free answer, a panel per group.
+
+    ``curves`` is the first table of :func:`creme_lib.validation.score_distance` (``cell_line,
+    tile class, channel, distance_kb, n_cres, true_norm, model_norm, recovered_norm``); grey:
+    the kernel ``exp(-|d| / decay_kb)``, blue dashes: the model, red dots: CREME, all
+    normalized to 1 at the closest distance.
+    """
+    groups = list(curves.groupby(["cell_line", "tile class", "channel"], sort=True))
+    if not groups:
+        raise ValueError("no distance curves to plot")
+    ncol = min(ncols, len(groups))
+    nrow = int(np.ceil(len(groups) / ncol))
+    fig = Figure(figsize=(min(BOOK_WIDTH, 2.4 * ncol + 0.4), 2.3 * nrow), layout="constrained")
+    axes = fig.subplots(nrow, ncol, squeeze=False)
+    for ax, ((line, cls, ch), g) in zip(axes.flat, groups):
+        ax.plot(g.distance_kb, g.true_norm, color="#4d4d4d", lw=2, label=f"kernel exp(-|d|/{decay_kb:g} kb)")
+        ax.plot(g.distance_kb, g.model_norm, color="#1f78b4", lw=1.2, ls="--", label="model, noise-free")
+        ax.plot(g.distance_kb, g.recovered_norm, "o", ms=3, color="#e31a1c", label="CREME")
+        ax.set_title(f"{line} {cls} ({ch}, {_fmt_n(int(g.n_cres.max()))} CREs)")
+        ax.set_xlabel("distance to TSS (kb)")
+        ax.set_ylabel("effect / effect at closest")
+    for ax in list(axes.flat)[len(groups):]:
+        ax.set_visible(False)
+    axes.flat[0].legend()
+    return fig

@@ -16,9 +16,10 @@ SAME_OBJECT = {
                    "creme_lib.world.model", "creme_lib.world.genome", "creme_lib.pipeline.config", "creme_lib.audit"],
     "CONTEXTS": ["creme_lib.analysis", "creme_lib.published", "creme_lib.plots"],
     "TILE_CLASSES": ["creme_lib.analysis", "creme_lib.published"],
-    "TILE_SIZE": ["creme_lib.analysis", "creme_lib.world.genome", "creme_lib.world.truth", "creme_lib.validation"],
+    "TILE_SIZE": ["creme_lib.analysis", "creme_lib.world.genome", "creme_lib.world.truth", "creme_lib.validation",
+                  "creme_lib.validation.truth"],
     "Thresholds": ["creme_lib.analysis", "creme_lib.published", "creme_lib.plots", "creme_lib.pipeline.config",
-                   "creme_lib.validation"],
+                   "creme_lib.validation", "creme_lib.validation.calls", "creme_lib.validation.report"],
     "BORZOI_THRESHOLDS": ["creme_lib.analysis", "creme_lib.published"],
     "default_thresholds": ["creme_lib.analysis", "creme_lib.published"],
     "classify_context": ["creme_lib.analysis", "creme_lib.published", "creme_lib.plots"],
@@ -30,9 +31,9 @@ SAME_OBJECT = {
     # ids: creme_lib.ids
     "parse_seq_id": ["creme_lib.ids", "creme_lib.published", "creme_lib.validation"],
     "with_seq_id_parts": ["creme_lib.ids", "creme_lib.published"],
-    "make_seq_id": ["creme_lib.ids", "creme_lib.annotation", "creme_lib.validation"],
+    "make_seq_id": ["creme_lib.ids", "creme_lib.annotation", "creme_lib.validation", "creme_lib.validation.truth"],
     "seq_ids": ["creme_lib.ids", "creme_lib.annotation", "creme_lib.pipeline.tables", "creme_lib.pipeline.genes"],
-    "split_enf_data_id": ["creme_lib.ids", "creme_lib.validation"],
+    "split_enf_data_id": ["creme_lib.ids", "creme_lib.validation", "creme_lib.validation.distance"],
     # the Enformer window and TSS bins: creme_lib.models.layouts (the world's model mirrors them)
     "TSS_BINS": ["creme_lib.world.mechanism", "creme_lib.world"],
 }

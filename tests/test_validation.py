@@ -1,14 +1,19 @@
-"""Scoring CREME against the world's truth: hand-built tables with known answers, then the
-fallback and the validation notebook on a small generated world."""
+"""Scoring CREME against the world's truth: the package's layout, hand-built tables with known
+answers, then the scorers, the plots, the fallback (the pipeline's steps) and the validation
+notebook on a small generated world. Sections follow the package's modules."""
 
+import ast
+import importlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from creme_lib import validation as V
-from creme_lib import ids
+from creme_lib import ids, plots
+from creme_lib.validation.interactions import _pair_trace
 from creme_lib.analysis import Thresholds
 from creme_lib.world import SMALL_CONFIG, distance_decay, generate_world, load_world, pair_truth, tile_truth
 
@@ -19,6 +24,53 @@ TILES = V.TILES
 def world(tmp_path_factory):
     files = generate_world(tmp_path_factory.mktemp("vworld"), seed=0, config=SMALL_CONFIG)
     return load_world(files.root)
+
+
+# ------------------------------------------------------------------------ the package
+
+SUBMODULES = ("truth", "calls", "interactions", "distance", "contexts", "report", "tables", "fallback")
+
+
+def _top_level_definitions(module: str) -> set[str]:
+    """Names a module defines itself (def, class, assignment), not those it imports."""
+    tree = ast.parse(Path(importlib.import_module(module).__file__).read_text())
+    out = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                out |= {e.id for e in ast.walk(t) if isinstance(e, ast.Name)}
+    return out
+
+
+def test_every_public_name_has_one_home():
+    defined = {m: _top_level_definitions(f"creme_lib.validation.{m}") for m in SUBMODULES}
+    assert not _top_level_definitions("creme_lib.validation") - {"__all__"}  # the package only re-exports
+    for name in V.__all__:
+        homes = [m for m, names in defined.items() if name in names]
+        assert len(homes) == 1, f"{name} is defined in {homes}"
+        assert getattr(V, name) is getattr(importlib.import_module(f"creme_lib.validation.{homes[0]}"), name)
+
+
+def _imports(module: str) -> set[str]:
+    """Every module a module imports, at any depth (``from a import b`` counts as ``a`` and ``a.b``)."""
+    tree = ast.parse(Path(importlib.import_module(module).__file__).read_text())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return out
+
+
+def test_only_the_fallback_runs_models_and_only_through_the_pipeline():
+    runs = ("creme_lib.experiments", "creme_lib.inference", "creme_lib.world.model", "creme_lib.pipeline")
+    for m in SUBMODULES:
+        hits = {i for i in _imports(f"creme_lib.validation.{m}") if i.startswith(runs)}
+        # The fallback reaches the pipeline's public namespace only (its internals are another module's business).
+        assert hits == ({"creme_lib.pipeline"} if m == "fallback" else set()), (m, hits)
 
 
 # --------------------------------------------------------------------- hand-built truth
@@ -186,7 +238,7 @@ def _trace(sid, line, tiles, fc, add):
 def test_interactions_scored_against_planted_pairs(world):
     gid, line, p = _enhancing_gene(world, need_pair=True)
     sid = V.seq_id_of(world, gid)
-    fc, add = V._pair_trace(p, True)
+    fc, add = _pair_trace(p, True)
     # The noise-free trace: CREME's label equals the rule's label on the truth.
     exact = _trace(sid, line, [p.tile_a, p.tile_b], fc, add)
     res = V.score_interactions(exact, world)
@@ -332,6 +384,54 @@ def test_findings_report_failures():
     assert "limit of the rule" in text and "The other 1 differ" in text
 
 
+# ------------------------------------------------------------------------------ plots
+
+
+def test_validation_scores_plot_draws_the_summary_and_the_target():
+    calls = pd.concat([V.score_cre_calls(_table({5: 0.5, 9: 0.6}), TRUTH, "necessity"),
+                       V.score_cre_calls(_table({5: 0.45}, column="Normalized CRE effect"), TRUTH, "sufficiency")],
+                      ignore_index=True)
+    summary = V.precision_recall(calls)
+    fig = plots.validation_scores(summary, Thresholds(necessity=0.25), minimum=0.7)
+    axes = {a.get_title(): a for a in fig.axes}
+    ax = axes["necessity, Enhancer (|effect| > 0.25)"]
+    row = summary[(summary.test == "necessity") & (summary["class"] == "Enhancer")].iloc[0]
+    heights = [b.get_height() for b in ax.patches]  # precision, recall, recall_planted of the one cell line
+    np.testing.assert_allclose(heights, [row.precision, row.recall, row.recall_planted])
+    assert [tuple(line.get_ydata()) for line in ax.get_lines()] == [(0.7, 0.7)]
+    assert "sufficiency, Silencer (|effect| > 0.3)" in axes
+
+
+def test_confusion_heatmaps_annotate_every_count():
+    th = Thresholds(additive=0.02, silencing=-0.4)
+    scored = pd.DataFrame({"scored": [True, True, True, False],
+                           "expected": ["subadditive", "additive", "additive", None],
+                           "predicted": ["additive", "additive", "ambiguous", "additive"]})
+    cm = V.interaction_confusion(scored)
+    ax = plots.interaction_confusion_heatmap(cm, th, rounds=3).axes[0]
+    assert sorted(int(t.get_text()) for t in ax.texts) == sorted(cm.to_numpy().ravel().tolist())
+    assert "additive < 0.02; 3 rounds" in ax.get_xlabel() and "n=3" in ax.get_title()
+    ctx = pd.DataFrame({"true_context": ["enhancing", "silencing", "neutral"],
+                        "context": ["enhancing", "other", "neutral"]})
+    ccm = V.context_confusion(ctx)
+    ax = plots.context_confusion_heatmap(ccm, th).axes[0]
+    assert sum(int(t.get_text()) for t in ax.texts) == 3 and "silencing < -0.4" in ax.get_xlabel()
+
+
+def test_validation_distance_curves_one_panel_per_group():
+    kb = np.array([-10.0, -5.0, 5.0, 10.0])
+    curves = pd.concat([pd.DataFrame({"cell_line": "K562", "tile class": cls, "channel": ch, "distance_kb": kb,
+                                      "n_cres": 2, "true_norm": np.exp(-np.abs(kb) / 40), "model_norm": 1.0,
+                                      "recovered_norm": 0.9})
+                        for cls, ch in [("Enhancer", "all"), ("Enhancer", "lin"), ("Silencer", "all")]])
+    fig = plots.validation_distance_curves(curves, decay_kb=25.0, ncols=2)
+    shown = [a for a in fig.axes if a.get_visible()]
+    assert len(shown) == 3 and len(fig.axes) == 4
+    kernel = shown[0].get_lines()[0]
+    assert kernel.get_label() == "kernel exp(-|d|/25 kb)"
+    np.testing.assert_allclose(kernel.get_ydata(), np.exp(-np.abs(kb) / 40))
+
+
 # ---------------------------------------------------------------------------- slow
 
 
@@ -341,15 +441,27 @@ def test_fallback_and_notebook_on_a_small_world(world, tmp_path):
 
     line = "K562"
     out = tmp_path / "results"
-    tabs = V.compute_tables(world, line, n_genes=3, n_shuffles=1, seed=0, out_dir=out, max_distance_cres=1)
+    pipe = tmp_path / "pipeline"
+    tabs = V.compute_tables(world, line, n_genes=3, n_shuffles=1, seed=0, out_dir=out, max_distance_cres=1,
+                            pipeline_dir=pipe)
     sample = V.select_genes(world, line, 3, 0)
+    # The tables are the pipeline's own, written by its steps into its store (one part per gene).
+    parts = sorted(p.stem for p in (pipe / V.FALLBACK_MODEL / line / "necessity").glob("*.csv"))
+    assert parts == sorted(sample.seq_id)
+    for key, name in V.TABLES.items():
+        written = pd.read_csv(pipe / V.FALLBACK_MODEL / line / f"{name}.csv")
+        pd.testing.assert_frame_equal(tabs[key], written)
+    # A second call reuses the parts (nothing recomputed): the same tables.
+    again = V.compute_tables(world, line, n_genes=3, n_shuffles=1, seed=0, max_distance_cres=1, pipeline_dir=pipe)
+    for key in V.TABLES:
+        pd.testing.assert_frame_equal(again[key], tabs[key])
     assert set(tabs["necessity"].seq_id) == set(sample.seq_id) and len(tabs["necessity"]) == 3 * len(TILES)
     assert list(tabs["sufficiency"].columns[:2]) == ["(MUT - CONTROL) / WT", "(MUT - CONTROL) / CONTROL"]
     assert set(tabs["greedy_min"]["N tiles"]) == {0, 1, 2}
     for key, name in V.TABLES.items():
         assert (out / line / f"{name}.csv").is_file()
     meta = json.loads((out / line / "validation_fallback.json").read_text())
-    assert meta["genes"] == sample.gene_id.tolist()
+    assert meta["genes"] == sample.gene_id.tolist() and meta["pipeline_overrides"]["n_shuffles"] == 1
     assert V.fallback_is_current(out, line, world, 3, 1, 0) and not V.fallback_is_current(out, line, world, 4, 1, 0)
 
     rep = V.validate(world, V.load_tables(out, [line]), [line])
