@@ -633,7 +633,7 @@ def test_page_executes_on_a_fresh_run(page, fresh_run):
 
 
 # ------------------------------------------------------------------- notebook figures
-NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.py") if p.name != "12_validation.py")
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.py"))
 
 
 def _hlines(ax) -> list[float]:
@@ -646,7 +646,6 @@ def _vlines(ax) -> list[float]:
 
 
 def test_notebooks_draw_with_creme_lib_plots():
-    # 12_validation.py is left out here: its plots move to creme_lib.plots separately.
     for p in NOTEBOOKS:
         text = p.read_text()
         assert "matplotlib.pyplot" not in text and "plt." not in text, p.name
