@@ -10,6 +10,7 @@ import pandas as pd
 
 from creme_lib.experiments.fine_tile import merge_intervals
 from creme_lib.inference import Engine
+from creme_lib.motifs import both_strand_scores, complete_windows, pvalue_threshold, score_survival
 from creme_lib.perturb import SeqSpec, keep
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import get_model, load_window, make_engine, tiles_of
@@ -42,27 +43,13 @@ def jaspar_pwms(collection: str = "CORE", tax_group: str = "vertebrates") -> dic
 
 
 def _score_threshold(w: np.ndarray, bg: np.ndarray, pvalue: float) -> tuple[int, np.ndarray, int]:
-    """Exact score distribution of integer log-odds ``w`` ``(4, W)`` under an iid background.
+    """``(threshold, survival, offset)`` of integer log-odds ``w`` ``(4, W)`` under an iid background.
 
-    Returns ``(threshold, survival, offset)``: the smallest score with ``P(S >= s) <= pvalue``
-    and ``P(S >= s)`` indexed by ``s - offset``.
+    Kept for ``creme_lib.pipeline._score_threshold``; the computation is
+    :func:`creme_lib.motifs.pvalue_threshold` and :func:`creme_lib.motifs.score_survival`.
     """
-    lo = int(w.min(axis=0).sum())
-    dist = np.zeros(1)
-    dist[0] = 1.0
-    off = 0
-    for j in range(w.shape[1]):
-        col = w[:, j]
-        cmin, cmax = int(col.min()), int(col.max())
-        step = np.zeros(cmax - cmin + 1)
-        np.add.at(step, col - cmin, bg)
-        dist = np.convolve(dist, step)
-        off += cmin
-    assert off == lo
-    sf = np.cumsum(dist[::-1])[::-1]
-    ok = np.flatnonzero(sf <= pvalue)
-    thr = int(ok[0] + off) if ok.size else int(off + len(sf))
-    return thr, sf, off
+    sf, off = score_survival(w.T, bg)
+    return pvalue_threshold(w.T, bg, pvalue), sf, off
 
 
 def motif_hits(
@@ -93,23 +80,23 @@ def motif_hits(
         ``motif, start, end`` (bp in ``x``, half-open), ``strand, score`` (bits), ``pvalue``.
     """
     pwms = jaspar_pwms() if pwms is None else pwms
-    tokens = np.where(x.sum(axis=1) > 0, x.argmax(axis=1), 4)
+    x = np.asarray(x)[None]  # (1, L, 4)
     bg = np.asarray(background, np.float64)
     rows = []
     for name, p in pwms.items():
         w_len = p.shape[1]
-        if w_len > len(tokens):
+        if w_len > x.shape[1]:
             continue
-        lo = np.rint(np.log2((p + 0.01) / 1.04 / bg[:, None]) / resolution).astype(np.int64)
-        thr, sf, off = _score_threshold(lo, bg, pvalue)
-        win = np.lib.stride_tricks.sliding_window_view(tokens, w_len)  # (L - W + 1, W)
-        valid = ~(win == 4).any(axis=1)
-        safe = np.where(win == 4, 0, win)
-        for strand, m in (("+", lo), ("-", lo[::-1, ::-1])):
-            s = m[safe, np.arange(w_len)].sum(axis=1)
-            hit = np.flatnonzero(valid & (s >= thr))
+        lo = np.rint(np.log2((p + 0.01) / 1.04 / bg[:, None]) / resolution).astype(np.int64).T  # (W, 4)
+        thr = pvalue_threshold(lo, bg, pvalue)
+        sf, off = score_survival(lo, bg)
+        valid = complete_windows(x, w_len)[0]
+        # Integer weights: the float32 scores are exact integers.
+        s = both_strand_scores(x, lo)[0].astype(np.int64)  # (L - W + 1, 2)
+        for k, strand in enumerate(("+", "-")):
+            hit = np.flatnonzero(valid & (s[:, k] >= thr))
             for i in hit:
-                rows.append((name, int(i), int(i + w_len), strand, float(s[i] * resolution), float(sf[s[i] - off])))
+                rows.append((name, int(i), int(i + w_len), strand, float(s[i, k] * resolution), float(sf[s[i, k] - off])))
     return pd.DataFrame(rows, columns=["motif", "start", "end", "strand", "score", "pvalue"])
 
 

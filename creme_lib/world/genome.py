@@ -64,7 +64,7 @@ from creme_lib.world.mechanism import (
     Mechanism,
     distance_decay,
 )
-from creme_lib.world.motifs import JASPAR_RELEASE, get_motif, sample_site, scan_tokens
+from creme_lib.world.motifs import JASPAR_RELEASE, HitScanner, get_motif, sample_site, scan_tokens
 
 GENERATOR_VERSION = "1"
 TILE_MARGIN = 1_000  # elements keep this far from tile borders (and >= 2 kb from each other)
@@ -761,11 +761,9 @@ class _Builder:
 
     # -- run ---------------------------------------------------------------------------------
     def run(self) -> None:
-        from creme_lib.world.model import _HitScanner
-
-        cfg, mech = self.config, self.mech
+        mech = self.mech
         self.layout()
-        scanner = _HitScanner(self.all_motifs)
+        scanner = HitScanner(self.all_motifs)
         fasta_parts = []
         gene_rows, element_rows, site_rows = [], [], []
         self.signal = {}
