@@ -85,7 +85,9 @@ def both_strand_scores(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
     x : numpy.ndarray
         One-hot ``(N, L, 4)``.
     weights : numpy.ndarray
-        ``(W, 4)`` or ``(W, 4, F)``.
+        ``(W, 4)`` or ``(W, 4, F)``. Every filter of a stack must be ``W`` wide: reversing a
+        filter padded with zero rows would move its padding to the left (the world's
+        :func:`~creme_lib.world.motifs.stacked_filters` places each reverse complement itself).
 
     Returns
     -------

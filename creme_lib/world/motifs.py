@@ -26,6 +26,8 @@ From counts to the numbers the model uses (all motifs, fixed):
 
 Scores are computed for both strands; a position's occupancy is the larger of the two. Site
 positions are the 0-based start of the ``w``-bp interval the motif covers (on either strand).
+The window scores come from the library's one scanner, :func:`creme_lib.motifs.pwm_scores`;
+:class:`HitScanner` (numpy, no TensorFlow) finds the generator's stray sites with it.
 """
 
 from __future__ import annotations
