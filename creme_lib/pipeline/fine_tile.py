@@ -10,7 +10,7 @@ import pandas as pd
 
 from creme_lib.experiments.fine_tile import merge_intervals
 from creme_lib.inference import Engine
-from creme_lib.motifs import both_strand_scores, complete_windows, pvalue_threshold, score_survival
+from creme_lib.motifs import both_strand_scores, complete_windows, score_survival, survival_threshold
 from creme_lib.perturb import SeqSpec, keep
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import get_model, load_window, make_engine, tiles_of
@@ -46,10 +46,10 @@ def _score_threshold(w: np.ndarray, bg: np.ndarray, pvalue: float) -> tuple[int,
     """``(threshold, survival, offset)`` of integer log-odds ``w`` ``(4, W)`` under an iid background.
 
     Kept for ``creme_lib.pipeline._score_threshold``; the computation is
-    :func:`creme_lib.motifs.pvalue_threshold` and :func:`creme_lib.motifs.score_survival`.
+    :func:`creme_lib.motifs.score_survival` and :func:`creme_lib.motifs.survival_threshold`.
     """
     sf, off = score_survival(w.T, bg)
-    return pvalue_threshold(w.T, bg, pvalue), sf, off
+    return survival_threshold(sf, off, pvalue), sf, off
 
 
 def motif_hits(
@@ -82,19 +82,26 @@ def motif_hits(
     pwms = jaspar_pwms() if pwms is None else pwms
     x = np.asarray(x)[None]  # (1, L, 4)
     bg = np.asarray(background, np.float64)
+    weights = {  # integer log-odds (W, 4), in units of `resolution` bits
+        name: np.rint(np.log2((p + 0.01) / 1.04 / bg[:, None]) / resolution).astype(np.int64).T
+        for name, p in pwms.items() if p.shape[1] <= x.shape[1]
+    }
+    # Motifs of one width are scored in one stacked scan; integer weights give exact scores.
+    scores, valid = {}, {}
+    for width in sorted({w.shape[0] for w in weights.values()}):
+        group = [name for name, w in weights.items() if w.shape[0] == width]
+        s = both_strand_scores(x, np.stack([weights[name] for name in group], axis=-1))[0]  # (P, 2, F)
+        for f, name in enumerate(group):
+            scores[name] = s[:, :, f].astype(np.int64)
+        valid[width] = complete_windows(x, width)[0]
     rows = []
-    for name, p in pwms.items():
-        w_len = p.shape[1]
-        if w_len > x.shape[1]:
-            continue
-        lo = np.rint(np.log2((p + 0.01) / 1.04 / bg[:, None]) / resolution).astype(np.int64).T  # (W, 4)
-        thr = pvalue_threshold(lo, bg, pvalue)
+    for name, lo in weights.items():
+        w_len = lo.shape[0]
         sf, off = score_survival(lo, bg)
-        valid = complete_windows(x, w_len)[0]
-        # Integer weights: the float32 scores are exact integers.
-        s = both_strand_scores(x, lo)[0].astype(np.int64)  # (L - W + 1, 2)
+        thr = survival_threshold(sf, off, pvalue)
+        s = scores[name]
         for k, strand in enumerate(("+", "-")):
-            hit = np.flatnonzero(valid & (s[:, k] >= thr))
+            hit = np.flatnonzero(valid[w_len] & (s[:, k] >= thr))
             for i in hit:
                 rows.append((name, int(i), int(i + w_len), strand, float(s[i, k] * resolution), float(sf[s[i, k] - off])))
     return pd.DataFrame(rows, columns=["motif", "start", "end", "strand", "score", "pvalue"])
