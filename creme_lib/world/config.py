@@ -1,4 +1,4 @@
-"""Size, composition and cache key of a generated world: WorldConfig, its two standard sizes, and the layout constants the generator and its record share."""
+"""Size, composition and cache key of a generated world: WorldConfig, its two standard sizes, world_key, and the layout constants of promoters and elements."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 from creme_lib.world.mechanism import CELL_LINES, DEFAULT_MECHANISM, SEQ_LENGTH, Mechanism
 from creme_lib.world.motifs import JASPAR_RELEASE
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "1"  # part of the cache key: change it whenever the generated files change
 TILE_MARGIN = 1_000  # elements keep this far from tile borders (and >= 2 kb from each other)
 PROMOTER_HALF = 500  # promoter region [tss - 500, tss + 500) is protected from cleaning
 CORE_HALF = 120  # core promoter sites lie within [tss - 120, tss + 120): bins 447/448 see all
