@@ -13,11 +13,12 @@ import pytest
 SAME_OBJECT = {
     # the paper's rules and constants: creme_lib.analysis
     "CELL_LINES": ["creme_lib.analysis", "creme_lib.published", "creme_lib.world.mechanism", "creme_lib.world",
-                   "creme_lib.world.model", "creme_lib.world.genome", "creme_lib.pipeline.config", "creme_lib.audit"],
+                   "creme_lib.world.model", "creme_lib.world.genome", "creme_lib.world.config", "creme_lib.pipeline.config",
+                   "creme_lib.audit"],
     "CONTEXTS": ["creme_lib.analysis", "creme_lib.published", "creme_lib.plots"],
     "TILE_CLASSES": ["creme_lib.analysis", "creme_lib.published"],
-    "TILE_SIZE": ["creme_lib.analysis", "creme_lib.world.genome", "creme_lib.world.truth", "creme_lib.validation",
-                  "creme_lib.validation.truth"],
+    "TILE_SIZE": ["creme_lib.analysis", "creme_lib.world.genome", "creme_lib.world.synthesis", "creme_lib.world.truth",
+                  "creme_lib.validation", "creme_lib.validation.truth"],
     "Thresholds": ["creme_lib.analysis", "creme_lib.published", "creme_lib.plots", "creme_lib.pipeline.config",
                    "creme_lib.validation", "creme_lib.validation.calls", "creme_lib.validation.report"],
     "BORZOI_THRESHOLDS": ["creme_lib.analysis", "creme_lib.published"],

@@ -8,6 +8,8 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -126,6 +128,21 @@ def test_same_seed_is_byte_identical_and_seeds_differ(tiny_dir, tmp_path):
     assert c.key != a.key
     assert a.fasta.read_bytes() != c.fasta.read_bytes()
     assert a.elements.read_bytes() != c.elements.read_bytes()
+
+
+def test_generating_a_world_does_not_import_tensorflow(tmp_path):
+    # In a fresh interpreter: the builder's modules, and a whole (one-gene) world, without TensorFlow.
+    code = "\n".join([
+        "import sys",
+        "import creme_lib.world.genome, creme_lib.world.config, creme_lib.world.synthesis, creme_lib.world.writers",
+        "from creme_lib.world import WorldConfig, generate_world, load_world",
+        f"files = generate_world({str(tmp_path)!r}, seed=3, config=WorldConfig(n_genes=1, n_chromosomes=1))",
+        "assert len(load_world(files).genes) == 1",
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'tensorflow'))",
+    ])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", f"generating a world imported {out.stdout.strip()}"
 
 
 def test_cache_is_reused_and_atomic(tiny_dir, tmp_path):

@@ -10,6 +10,7 @@ import pandas as pd
 
 from creme_lib.experiments.fine_tile import merge_intervals
 from creme_lib.inference import Engine
+from creme_lib.motifs import both_strand_scores, complete_windows, score_survival, survival_threshold
 from creme_lib.perturb import SeqSpec, keep
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import get_model, load_window, make_engine, tiles_of
@@ -42,27 +43,13 @@ def jaspar_pwms(collection: str = "CORE", tax_group: str = "vertebrates") -> dic
 
 
 def _score_threshold(w: np.ndarray, bg: np.ndarray, pvalue: float) -> tuple[int, np.ndarray, int]:
-    """Exact score distribution of integer log-odds ``w`` ``(4, W)`` under an iid background.
+    """``(threshold, survival, offset)`` of integer log-odds ``w`` ``(4, W)`` under an iid background.
 
-    Returns ``(threshold, survival, offset)``: the smallest score with ``P(S >= s) <= pvalue``
-    and ``P(S >= s)`` indexed by ``s - offset``.
+    Kept for ``creme_lib.pipeline._score_threshold``; the computation is
+    :func:`creme_lib.motifs.score_survival` and :func:`creme_lib.motifs.survival_threshold`.
     """
-    lo = int(w.min(axis=0).sum())
-    dist = np.zeros(1)
-    dist[0] = 1.0
-    off = 0
-    for j in range(w.shape[1]):
-        col = w[:, j]
-        cmin, cmax = int(col.min()), int(col.max())
-        step = np.zeros(cmax - cmin + 1)
-        np.add.at(step, col - cmin, bg)
-        dist = np.convolve(dist, step)
-        off += cmin
-    assert off == lo
-    sf = np.cumsum(dist[::-1])[::-1]
-    ok = np.flatnonzero(sf <= pvalue)
-    thr = int(ok[0] + off) if ok.size else int(off + len(sf))
-    return thr, sf, off
+    sf, off = score_survival(w.T, bg)
+    return survival_threshold(sf, off, pvalue), sf, off
 
 
 def motif_hits(
@@ -93,23 +80,30 @@ def motif_hits(
         ``motif, start, end`` (bp in ``x``, half-open), ``strand, score`` (bits), ``pvalue``.
     """
     pwms = jaspar_pwms() if pwms is None else pwms
-    tokens = np.where(x.sum(axis=1) > 0, x.argmax(axis=1), 4)
+    x = np.asarray(x)[None]  # (1, L, 4)
     bg = np.asarray(background, np.float64)
+    weights = {  # integer log-odds (W, 4), in units of `resolution` bits
+        name: np.rint(np.log2((p + 0.01) / 1.04 / bg[:, None]) / resolution).astype(np.int64).T
+        for name, p in pwms.items() if p.shape[1] <= x.shape[1]
+    }
+    # Motifs of one width are scored in one stacked scan; integer weights give exact scores.
+    scores, valid = {}, {}
+    for width in sorted({w.shape[0] for w in weights.values()}):
+        group = [name for name, w in weights.items() if w.shape[0] == width]
+        s = both_strand_scores(x, np.stack([weights[name] for name in group], axis=-1))[0]  # (P, 2, F)
+        for f, name in enumerate(group):
+            scores[name] = s[:, :, f].astype(np.int64)
+        valid[width] = complete_windows(x, width)[0]
     rows = []
-    for name, p in pwms.items():
-        w_len = p.shape[1]
-        if w_len > len(tokens):
-            continue
-        lo = np.rint(np.log2((p + 0.01) / 1.04 / bg[:, None]) / resolution).astype(np.int64)
-        thr, sf, off = _score_threshold(lo, bg, pvalue)
-        win = np.lib.stride_tricks.sliding_window_view(tokens, w_len)  # (L - W + 1, W)
-        valid = ~(win == 4).any(axis=1)
-        safe = np.where(win == 4, 0, win)
-        for strand, m in (("+", lo), ("-", lo[::-1, ::-1])):
-            s = m[safe, np.arange(w_len)].sum(axis=1)
-            hit = np.flatnonzero(valid & (s >= thr))
+    for name, lo in weights.items():
+        w_len = lo.shape[0]
+        sf, off = score_survival(lo, bg)
+        thr = survival_threshold(sf, off, pvalue)
+        s = scores[name]
+        for k, strand in enumerate(("+", "-")):
+            hit = np.flatnonzero(valid[w_len] & (s[:, k] >= thr))
             for i in hit:
-                rows.append((name, int(i), int(i + w_len), strand, float(s[i] * resolution), float(sf[s[i] - off])))
+                rows.append((name, int(i), int(i + w_len), strand, float(s[i, k] * resolution), float(sf[s[i, k] - off])))
     return pd.DataFrame(rows, columns=["motif", "start", "end", "strand", "score", "pvalue"])
 
 

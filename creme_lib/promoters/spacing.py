@@ -14,23 +14,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from creme_lib.motifs import pwm_scores
 from creme_lib.promoters.motifs import check_pwm
 
 
 def log_odds(pwm: np.ndarray, floor: float = 1e-3) -> np.ndarray:
     """``(4, width)`` log2 odds against a uniform background (probabilities floored at ``floor``)."""
     return np.log2(np.maximum(check_pwm(pwm), floor) / 0.25)
-
-
-def scan(x: np.ndarray, pwm: np.ndarray) -> np.ndarray:
-    """Log-odds scores of every window: one-hot ``(N, L, 4)`` -> ``(N, L - width + 1)``."""
-    w = log_odds(pwm)  # (4, W)
-    width = w.shape[1]
-    x = np.asarray(x, np.float32)
-    if x.ndim != 3 or x.shape[1] < width:
-        raise ValueError(f"sequences {x.shape} are shorter than the {width} bp motif")
-    win = np.lib.stride_tricks.sliding_window_view(x, width, axis=1)  # (N, P, 4, W)
-    return np.einsum("npcw,cw->np", win, w.astype(np.float32))
 
 
 def spacer_lengths(x: np.ndarray, pwm_35: np.ndarray, pwm_10: np.ndarray, spacers=range(12, 23),
@@ -65,7 +55,7 @@ def spacer_lengths(x: np.ndarray, pwm_35: np.ndarray, pwm_10: np.ndarray, spacer
     if not spacers or spacers[0] < 0 or w35 + spacers[-1] + w10 > length:
         raise ValueError(f"spacers {spacers[0] if spacers else None}-{spacers[-1] if spacers else None} bp with "
                          f"{w35} + {w10} bp boxes run out of the {length} bp window")
-    s35, s10 = scan(x, pwm_35), scan(x, pwm_10)
+    s35, s10 = pwm_scores(x, log_odds(pwm_35).T), pwm_scores(x, log_odds(pwm_10).T)  # (N, positions)
     best = np.full(n, -np.inf)
     out = np.zeros((n, 3), np.int64)
     for sp in spacers:

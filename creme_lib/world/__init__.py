@@ -37,14 +37,9 @@ Quick start::
     tile_truth(world, "SYN2", "K562")           # the answer CREME should find
 """
 
-from creme_lib.world.genome import (
-    DEFAULT_CONFIG,
-    SMALL_CONFIG,
-    WorldConfig,
-    WorldFiles,
-    generate_world,
-    world_key,
-)
+from creme_lib.world.config import DEFAULT_CONFIG, SMALL_CONFIG, WorldConfig, world_key
+from creme_lib.world.genome import generate_world
+from creme_lib.world.writers import WorldFiles
 from creme_lib.world.mechanism import (
     CELL_LINES,
     DEFAULT_MECHANISM,

@@ -198,12 +198,6 @@ class Mechanism:
         """Activator and repressor motifs (the ones the generator keeps out of the background)."""
         return tuple(m for m in self.motif_names if m not in self.promoter_motifs)
 
-    def channel_of(self, motif: str) -> str | None:
-        for _, m, ch in self.activators:
-            if m == motif:
-                return ch
-        return None
-
     def lines_of(self, motif: str) -> tuple[str, ...]:
         """Cell lines in which ``motif`` acts (as activator or repressor), in track order."""
         lines = {a[0] for a in self.activators if a[1] == motif} | {r[0] for r in self.repressors if r[1] == motif}

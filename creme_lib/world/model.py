@@ -267,44 +267,4 @@ class SyntheticModel(Model):
         return out
 
 
-class _HitScanner:
-    """TensorFlow scan for the genome generator: positions whose best-strand score exceeds ``T``.
-
-    Scores are exact (dyadic weights), so the hit set is identical to the numpy scan's.
-    """
-
-    def __init__(self, names: Sequence[str], chunk: int = 1 << 20):
-        tf = _tf()
-        filt, thr, _ = stacked_filters(tuple(names))
-        self.width = filt.shape[0]
-        self.m = filt.shape[2] // 2
-        self.chunk = int(chunk)
-        filt_t, thr_t = tf.constant(filt), tf.constant(thr)
-        m = self.m
-
-        def fn(x):
-            s = tf.nn.conv1d(x[None], filt_t, 1, "VALID")[0]
-            best = tf.maximum(s[:, :m], s[:, m:])
-            return tf.where(best > thr_t)  # (K, 2) int64 [position, motif]
-
-        self._fn = tf.function(fn, input_signature=[tf.TensorSpec([self.chunk + self.width - 1, 4], tf.float32)])
-
-    def hits(self, tokens: np.ndarray) -> np.ndarray:
-        """``(K, 2)`` int64 ``[position, motif index]`` of every above-threshold site start."""
-        from creme_lib.sequence import tokens_to_one_hot
-
-        n = tokens.shape[0]
-        out = []
-        for start in range(0, n, self.chunk):
-            seg = tokens[start : start + self.chunk + self.width - 1]
-            x = tokens_to_one_hot(seg)
-            if x.shape[0] < self.chunk + self.width - 1:
-                x = np.concatenate([x, np.zeros((self.chunk + self.width - 1 - x.shape[0], 4), np.float32)])
-            hits = self._fn(x).numpy()
-            hits = hits[hits[:, 0] < min(self.chunk, n - start)]
-            hits[:, 0] += start
-            out.append(hits)
-        return np.concatenate(out) if out else np.zeros((0, 2), np.int64)
-
-
 __all__ = ["SyntheticModel", "CELL_LINES", "TRACK_NAMES"]

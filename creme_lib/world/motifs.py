@@ -26,14 +26,20 @@ From counts to the numbers the model uses (all motifs, fixed):
 
 Scores are computed for both strands; a position's occupancy is the larger of the two. Site
 positions are the 0-based start of the ``w``-bp interval the motif covers (on either strand).
+The window scores come from the library's one scanner, :func:`creme_lib.motifs.pwm_scores`;
+:class:`HitScanner` (numpy, no TensorFlow) finds the generator's stray sites with it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+
+from creme_lib.motifs import pvalue_threshold, pwm_scores
+from creme_lib.sequence import tokens_to_one_hot
 
 JASPAR_RELEASE = "JASPAR2026"
 BACKGROUND = np.array([0.295, 0.205, 0.205, 0.295])
@@ -144,19 +150,8 @@ def _tokens(site: str | np.ndarray) -> np.ndarray:
 
 def _pvalue_threshold(w_int: np.ndarray, pvalue: float) -> int:
     """Smallest integer score ``T`` (1/64 bit units) with P(score > T) <= pvalue under BACKGROUND."""
-    dist = np.array([1.0])
-    lo = 0
-    for row in w_int:
-        rmin, rmax = int(row.min()), int(row.max())
-        new = np.zeros(dist.size + rmax - rmin)
-        for a in range(4):
-            off = int(row[a]) - rmin
-            new[off : off + dist.size] += dist * BACKGROUND[a]
-        dist, lo = new, lo + rmin
-    # tail[i] = P(score > lo + i)
-    tail = 1.0 - np.cumsum(dist)
-    idx = int(np.argmax(tail <= pvalue))
-    return lo + idx
+    # P(score > T) = P(score >= T + 1): one below the shared scanner's ">=" threshold.
+    return pvalue_threshold(w_int, BACKGROUND, pvalue) - 1
 
 
 def _build(name: str, pvalue: float, min_range_bits: float) -> Motif:
@@ -244,25 +239,50 @@ def scan_tokens(tokens: np.ndarray, names: tuple[str, ...] | list[str] = MOTIF_N
     filt, thr, scl = stacked_filters(tuple(names))
     width, _, f2 = filt.shape
     m = f2 // 2
-    # Gather instead of a matmul: small scans stay single-threaded and cheap, and with dyadic
-    # weights the float32 sums are exact in any order (identical to the TensorFlow conv).
-    n = int(np.shape(tokens)[0])
+    # Sites running off the right end see N (all-zero rows), so every position gets a score.
+    # With dyadic weights the float32 sums are exact in any order (identical to the TensorFlow conv).
     tok = np.concatenate([np.asarray(tokens, dtype=np.intp), np.full(width - 1, 4, np.intp)])
-    table = _score_table(tuple(names))
-    s = np.zeros((n, f2), np.float32)
-    for k in range(width):
-        s += table[k][tok[k : k + n]]
+    s = pwm_scores(tokens_to_one_hot(tok)[None], filt)[0]  # (L, 2M)
     fwd, rev = s[:, :m], s[:, m:]
     best = np.maximum(fwd, rev)
     strand = np.where(fwd >= rev, 1, -1).astype(np.int8)
     return occupancy(best, thr, scl), strand
 
 
-@lru_cache(maxsize=None)
-def _score_table(names: tuple[str, ...]) -> np.ndarray:
-    filt, _, _ = stacked_filters(names)
-    width, _, f2 = filt.shape
-    return np.concatenate([filt, np.zeros((width, 1, f2), np.float32)], axis=1)  # (W, 5, 2M); N -> 0
+class HitScanner:
+    """Positions whose best-strand score exceeds the motif's threshold ``T`` (the genome
+    generator's search for stray sites; numpy, so generating a world needs no TensorFlow).
+
+    Scores are exact (dyadic weights), so the hit set is the one the model's conv would find.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Motifs to scan.
+    chunk : int
+        Positions scored per block (bounds memory: ``chunk x 2M`` float32 scores).
+    """
+
+    def __init__(self, names: Sequence[str], chunk: int = 1 << 16):
+        self.filters, self.thresholds, _ = stacked_filters(tuple(names))
+        self.width = self.filters.shape[0]
+        self.m = self.filters.shape[2] // 2
+        self.chunk = int(chunk)
+
+    def hits(self, tokens: np.ndarray) -> np.ndarray:
+        """``(K, 2)`` int64 ``[position, motif index]`` of every above-threshold site start in
+        tokens ``(L,)``, sorted by position then motif; sites running off the right end see N."""
+        n, m = tokens.shape[0], self.m
+        out = []
+        for start in range(0, n, self.chunk):
+            stop = min(start + self.chunk, n)
+            seg = np.full(stop - start + self.width - 1, 4, np.intp)
+            part = tokens[start : stop + self.width - 1]
+            seg[: part.shape[0]] = part
+            s = pwm_scores(tokens_to_one_hot(seg)[None], self.filters)[0]  # (stop - start, 2M)
+            pos, j = np.nonzero(np.maximum(s[:, :m], s[:, m:]) > self.thresholds)
+            out.append(np.stack([pos + start, j], axis=1).astype(np.int64))
+        return np.concatenate(out) if out else np.zeros((0, 2), np.int64)
 
 
 def sample_site(motif: Motif, rng: np.random.Generator, min_occupancy: float = 0.6, max_tries: int = 100_000) -> np.ndarray:

@@ -116,7 +116,7 @@ def load_world(path: str | os.PathLike) -> World:
     FileNotFoundError
         If the folder has no complete manifest.
     """
-    from creme_lib.world.genome import WorldFiles
+    from creme_lib.world.writers import WorldFiles
 
     root = Path(path.root if isinstance(path, WorldFiles) else path)
     try:
