@@ -86,6 +86,7 @@ def test_paper_preset_is_the_authors_architecture():
     assert tuple(net.get_layer("context_flatten").output.shape) == (None, 8)  # 7 -> 3 -> 1 positions x 8
     assert net.get_layer("context_weights").units == 64
     assert (cfg.learning_rate, cfg.momentum, cfg.batch_size, cfg.max_epochs, cfg.patience) == (5e-4, 0.9, 128, 100, 10)
+    assert (cfg.lr_plateau_patience, cfg.l1_context_weights) == (0, 1e-4)  # constant rate, the authors' L1
     ecoli = M.build_model(M.PRESETS["ecoli"])
     assert tuple(ecoli.get_layer("context_pool").output.shape) == (None, 7, 64)  # 143 // 20: as many as the paper
 
@@ -97,6 +98,10 @@ def test_config_validation_and_round_trip():
         M.CRConfig(seq_length=150, context_pool=50)
     cfg = M.get_config("ecoli", n_motifs=32)
     assert M.CRConfig.from_dict(cfg.to_dict()) == cfg and cfg.fingerprint() != M.PRESETS["ecoli"].fingerprint()
+    with pytest.raises(ValueError, match="lr_plateau_patience"):
+        M.CRConfig(lr_plateau_patience=-1)
+    with pytest.raises(ValueError, match="lr_plateau_factor"):
+        M.CRConfig(lr_plateau_factor=1.0)
     with pytest.raises(KeyError, match="unknown preset"):
         M.get_config("human")
     with pytest.raises(TypeError, match="unknown CRConfig fields"):

@@ -51,6 +51,18 @@ def test_same_seed_same_predictions(sets):
     assert not np.array_equal(a, c)
 
 
+def test_plateau_cuts_the_learning_rate(sets):
+    import keras
+
+    # A huge rate makes the validation loss stall at once, so every plateau cuts the rate.
+    cfg = CFG.replace(max_epochs=4, patience=4, learning_rate=1.0, lr_plateau_patience=1, lr_plateau_factor=0.5)
+    lr = lambda t: float(keras.ops.convert_to_numpy(t.model.keras_model.optimizer.learning_rate))  # noqa: E731
+    cut = T.fit(cfg, sets[0], seed=0, progress=False)
+    flat = T.fit(cfg.replace(lr_plateau_patience=0), sets[0], seed=0, progress=False)
+    assert lr(flat) == pytest.approx(1.0)
+    assert lr(cut) < 1.0 and np.log2(lr(cut)) == pytest.approx(round(np.log2(lr(cut))))  # halved whole times
+
+
 def test_rerun_reuses_the_saved_model(trained, sets):
     run = trained.path
     stamp = {p.name: p.stat().st_mtime_ns for p in run.iterdir()}

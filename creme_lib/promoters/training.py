@@ -86,7 +86,8 @@ def fit(config: CRConfig, data: PromoterSet, seed: int, progress: bool = True) -
     """Train a network of ``config`` on ``data`` with ``config.n_val`` rows held out.
 
     SGD with momentum (or Adam, ``config.optimizer``) on the MSE, early stopping on the
-    validation loss (``patience`` epochs) with the best epoch's weights restored. The output
+    validation loss (``patience`` epochs) with the best epoch's weights restored; with
+    ``config.lr_plateau_patience`` the rate is cut on a validation-loss plateau. The output
     bias starts at the training rows' mean label. ``progress`` prints one line per epoch.
 
     Raises
@@ -112,11 +113,15 @@ def fit(config: CRConfig, data: PromoterSet, seed: int, progress: bool = True) -
     else:
         opt = keras.optimizers.SGD(learning_rate=config.learning_rate, momentum=config.momentum)
     net.compile(optimizer=opt, loss="mean_squared_error")
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, mode="min",
-                                         restore_best_weights=True)
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, mode="min",
+                                               restore_best_weights=True)]
+    if config.lr_plateau_patience:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", mode="min",
+                                                           factor=config.lr_plateau_factor,
+                                                           patience=config.lr_plateau_patience))
     t0 = time.perf_counter()
     hist = net.fit(data.x[train_idx], data.y[train_idx], batch_size=config.batch_size, epochs=config.max_epochs,
-                   validation_data=(data.x[val_idx], data.y[val_idx]), callbacks=[stop], shuffle=True,
+                   validation_data=(data.x[val_idx], data.y[val_idx]), callbacks=callbacks, shuffle=True,
                    verbose=2 if progress else 0)
     seconds = time.perf_counter() - t0
     history = pd.DataFrame({"epoch": np.arange(1, len(hist.history["loss"]) + 1),
