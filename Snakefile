@@ -18,7 +18,7 @@ from pathlib import Path
 
 configfile: str(Path(workflow.basedir) / "config" / "pipeline.yaml")
 
-from creme_lib.pipeline import PROMOTER_PAGES, PROMOTER_PARAMETERS, SHARDABLE, STEPS, page_title
+from creme_lib.pipeline import PROMOTER_PAGES, PROMOTER_PARAMETERS, STEP_REGISTRY, page_title
 from creme_lib.pipeline.config import NOTEBOOK_PARAMETERS, parse_flag
 
 PY = sys.executable
@@ -77,7 +77,7 @@ def shard_stamp(step, cell, i):
     return str(RESULTS / MODEL / "_shards" / f"{step}_{cell}_{i}of{SHARDS}.done")
 
 
-PAGES = [page(s, c) for s in STEPS for c in CELLS]
+PAGES = [page(s, c) for s in STEP_REGISTRY for c in CELLS]
 LOCUS_PAGE = f"{BOOK}/locus.ipynb"
 VALIDATION_PAGE = f"{BOOK}/validation_{MODEL}.ipynb"
 EXTRA_PAGES = [LOCUS_PAGE] if parse_flag(config.get("locus_page", True)) else []
@@ -108,19 +108,19 @@ rule world:
 
 def upstream(step, with_shards=True):
     def fn(wc):
-        deps = [page(d, wc.cell) for d in STEPS[step]]
-        if not STEPS[step] and USES_WORLD:
+        deps = [page(d, wc.cell) for d in STEP_REGISTRY[step].deps]
+        if not STEP_REGISTRY[step].deps and USES_WORLD:
             deps.append(WORLD_STAMP)
-        if with_shards and SHARDS > 1 and step in SHARDABLE:
+        if with_shards and SHARDS > 1 and STEP_REGISTRY[step].shardable:
             deps += [shard_stamp(step, wc.cell, i) for i in range(SHARDS)]
         return deps
 
     return fn
 
 
-for _step in STEPS:
-    # A step that predicts needs the model's GPU; step 06 only reads tracks.
-    _gpu = 0 if _step == "06_cre_marks" else GPU
+for _step, _meta in STEP_REGISTRY.items():
+    # Steps and their needs come from the pipeline's registry (creme_lib.pipeline.registry).
+    _gpu = GPU if _meta.needs_gpu else 0
 
     rule:
         name:
@@ -144,7 +144,7 @@ for _step in STEPS:
             "{PY} -m creme_lib.pipeline notebook {input.template} {output} {params.args} "
             "--title {params.title} --cwd {ROOT} > {log} 2>&1"
 
-    if SHARDS > 1 and _step in SHARDABLE:
+    if SHARDS > 1 and _meta.shardable:
 
         rule:
             name:

@@ -28,11 +28,13 @@ import pandas as pd
 from creme_lib.analysis import CELL_LINES, CONTEXTS, TILE_CLASSES, Thresholds, classify_context, default_thresholds
 from creme_lib.ids import seq_ids
 from creme_lib.paths import published_results_dir
+from creme_lib.schemas import required_columns
 
 __all__ = [
     "MODELS",
     "PUBLISHED_MISSING",
     "EXPECTED_COLUMNS",
+    "MISSING_TABLE_COLUMNS",
     "COLUMN_RENAMES",
     "MissingTableError",
     "resolve_results_dir",
@@ -73,24 +75,11 @@ PUBLISHED_MISSING: dict[str, frozenset[str]] = {
 }
 
 #: Columns this project expects in tables that are missing from the published copy (so
-#: their schema cannot be read off it). A fresh pipeline run must write at least these.
-EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "context_dependence_test": ("delta_mean", "wt", "seq_id", "cell_line"),
-    "context_swap_test": ("source_seq_id", "target_seq_id", "Normalized context effect", "cell_line"),
-    "sufficiency_test": (
-        "seq_id", "tile_start", "tile_end", "control", "wt", "mut", "context", "cell_line",
-    ),
-    # Greedy traces: one row per (sequence, number of perturbed tiles), fold changes over WT.
-    "greedy_search/min_traces": (
-        "seq_id", "cell_line", "context", "N tiles", "greedy", "additive", "multiplicative",
-    ),
-    "greedy_search/max_traces": (
-        "seq_id", "cell_line", "context", "N tiles", "greedy", "additive", "multiplicative",
-    ),
-    "multiplicity": (
-        "seq_id", "cell_line", "context", "tile class", "copy number", "Normalized TSS effect",
-    ),
-}
+#: their schema cannot be read off it): the ``required`` columns of their
+#: :mod:`creme_lib.schemas` records. A fresh pipeline run must write at least these.
+MISSING_TABLE_COLUMNS: dict[str, tuple[str, ...]] = required_columns(frozenset().union(*PUBLISHED_MISSING.values()))
+#: The former name of :data:`MISSING_TABLE_COLUMNS` (the same object).
+EXPECTED_COLUMNS = MISSING_TABLE_COLUMNS
 
 
 #: Published columns renamed on loading, so that one name has one meaning across models:

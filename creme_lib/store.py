@@ -5,7 +5,8 @@ Layout under a results root (e.g. ``results/synthetic/``)::
     <root>/<cell_line>/<test>/<gene_id>.csv      per-gene parts, written atomically
     <root>/<cell_line>/<test>/<gene_id>.json     its manifest: sha256, rows, creme_lib version, settings
     <root>/<cell_line>/<test>/<gene_id>.lock     only while a process computes the part
-    <root>/<table>.csv                           collected tables in the published schema
+    <root>/<cell_line>/<table>.csv               a cell line's collected tables (ResultStore.table_path)
+    <root>/<table>.csv                           tables of all cell lines, in the published schema
 
 A part is written to a temporary file in the same directory and renamed into place, then its
 manifest, so a run killed at any moment leaves either a whole, described part or one that is
@@ -250,9 +251,33 @@ class ResultStore:
         frames = [self.read(cell_line, test, n, provenance) for n in names]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def write_table(self, name: str, df: pd.DataFrame) -> Path:
-        """A collected table at ``root/<name>.csv`` (``name`` may contain ``/`` subfolders)."""
-        return atomic_write_csv(df, self.root / f"{name}.csv")
+    # ------------------------------------------------------------------- tables
+    def table_path(self, cell_line: str | None, name: str) -> Path:
+        """Where table ``name`` lives: ``<root>/<cell_line>/<name>.csv``, or ``<root>/<name>.csv``
+        for ``cell_line=None`` (a table of all cell lines).
+
+        ``name`` may contain ``/`` subfolders (``"greedy_search/min_traces"``); the cell
+        line goes through :func:`safe_name`, as in the parts' paths.
+        """
+        folder = self.root if cell_line is None else self.root / safe_name(cell_line)
+        return folder / f"{name}.csv"
+
+    def write_table(self, cell_line: str | None, name: str, df: pd.DataFrame, index: bool = False) -> Path:
+        """Write table ``name`` of ``cell_line`` (``None``: of all cell lines) atomically."""
+        return atomic_write_csv(df, self.table_path(cell_line, name), index=index)
+
+    def read_table(self, cell_line: str | None, name: str, index_col: int | None = None) -> pd.DataFrame:
+        """Table ``name`` of ``cell_line`` (``None``: of all cell lines).
+
+        Raises
+        ------
+        FileNotFoundError
+            Naming the file.
+        """
+        path = self.table_path(cell_line, name)
+        if not path.is_file():
+            raise FileNotFoundError(f"table not found: {path}")
+        return pd.read_csv(path, index_col=index_col)
 
     # -------------------------------------------------------------------- locking
     @contextlib.contextmanager

@@ -9,8 +9,8 @@ from creme_lib.experiments.context import (
     context_swap_test,
 )
 from creme_lib.experiments.distance import DistanceResult, distance_test
-from creme_lib.experiments.fine_tile import PAPER_STAGES, FineTileResult, fine_tile_search, merge_intervals
-from creme_lib.experiments.interactions import GreedyResult, higher_order_interaction_test
+from creme_lib.experiments.fine_tile import PAPER_STAGES, FineTileResult, fine_tile_search, kept_activity, merge_intervals
+from creme_lib.experiments.interactions import GreedyResult, greedy_tile_sufficiency, higher_order_interaction_test
 from creme_lib.experiments.multiplicity import MultiplicityResult, multiplicity_test
 from creme_lib.experiments.necessity import NecessityResult, necessity_test
 from creme_lib.experiments.sufficiency import SufficiencyResult, sufficiency_test
@@ -25,6 +25,8 @@ __all__ = [
     "multiplicity_test",
     "fine_tile_search",
     "merge_intervals",
+    "kept_activity",
+    "greedy_tile_sufficiency",
     "PAPER_STAGES",
     "ContextDependenceResult",
     "ContextSwapResult",

@@ -164,3 +164,41 @@ def fine_tile_search(
         kept = cand
     res.kept = merge_intervals(kept)
     return res
+
+
+def kept_activity(
+    engine: Engine,
+    name: str,
+    tss: tuple[int, int],
+    sets: Sequence[Sequence[tuple[int, int]]],
+    n_shuffles: int,
+) -> np.ndarray:
+    """Mean activity with only the TSS tile and each set of intervals kept (the rest shuffled).
+
+    The plan uses the fine-tile search's backgrounds (seed key ``("fine_tile", k)``), so a
+    set that :func:`fine_tile_search` already evaluated is memoized by the engine, and
+    other choices of bp (saliency, random, motif hits) are scored against the same
+    backgrounds as CREME's.
+
+    Parameters
+    ----------
+    engine : Engine
+        Holds the registered sequence ``name``.
+    name : str
+        The registered window.
+    tss : tuple of int
+        The TSS tile ``(start, end)``, bp in the window, half-open.
+    sets : sequence of sequences of (int, int)
+        ``S`` sets of intervals (bp, half-open) to keep; each set's intervals are merged
+        first (:func:`merge_intervals`).
+    n_shuffles : int
+        Backgrounds per set.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(S,)`` mean over the backgrounds of the first track's activity.
+    """
+    bgs = [SeqSpec(name, ("fine_tile", k), (keep(*tss),)) for k in range(n_shuffles)]
+    specs = [b.with_edits(*(keep(a, e) for a, e in merge_intervals(s))) for s in sets for b in bgs]
+    return engine.predict(specs)[:, 0].reshape(len(sets), n_shuffles).mean(axis=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,7 +12,7 @@ from creme_lib.analysis import PAPER, Thresholds, additive_model, classify_inter
 from creme_lib.experiments._common import check_shuffles, prepare, track_index
 from creme_lib.inference import Engine
 from creme_lib.models.base import Model
-from creme_lib.perturb import SeqSpec, shuffled, wild_type
+from creme_lib.perturb import SeqSpec, keep, shuffled, wild_type
 from creme_lib.tiles import check_tiles
 
 
@@ -171,3 +172,43 @@ def higher_order_interaction_test(
         remaining.pop(best)
     res.trace = np.array(trace)
     return res
+
+
+def greedy_tile_sufficiency(
+    engine: Engine,
+    name: str,
+    tss_tile: tuple[int, int],
+    tiles_in_order: Sequence[tuple[int, int]],
+    n_shuffles: int,
+) -> np.ndarray:
+    """Mean activity of the TSS tile plus the first ``0..R`` greedy tiles in shuffled backgrounds.
+
+    The sufficiency of a greedy search's tile sets (the pipeline's step 10): every set
+    keeps the TSS tile and the first ``r`` tiles the search chose, in ``n_shuffles``
+    dinucleotide-shuffled backgrounds of the registered sequence ``name`` (seed key
+    ``("greedy_sufficiency", k)``, shared by all ``R + 1`` sets so they differ only by
+    the tiles kept).
+
+    Parameters
+    ----------
+    engine : Engine
+        Holds the registered sequence ``name``.
+    name : str
+        The registered window.
+    tss_tile : tuple of int
+        ``(start, end)`` bp in the window, half-open.
+    tiles_in_order : sequence of (int, int)
+        The ``R`` tiles in the order the greedy search chose them (bp, half-open).
+    n_shuffles : int
+        Backgrounds per set.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(R + 1,)`` mean over the backgrounds of the first track's activity, for
+        ``0, 1, ..., R`` tiles kept.
+    """
+    bgs = [SeqSpec(name, ("greedy_sufficiency", k), (keep(*tss_tile),)) for k in range(n_shuffles)]
+    sets = [[keep(*t) for t in tiles_in_order[:r]] for r in range(len(tiles_in_order) + 1)]
+    specs = [b.with_edits(*s) for s in sets for b in bgs]
+    return engine.predict(specs)[:, 0].reshape(len(sets), n_shuffles).mean(axis=1)

@@ -57,7 +57,8 @@ from creme_lib.pipeline.config import (
 from creme_lib.pipeline.config import NOTEBOOK_PARAMETERS, notebook_config
 from creme_lib.pipeline.runtime import get_model, load_window, make_engine, tiles_of
 from creme_lib.pipeline.tables import (
-    load_selected_contexts, load_selected_genes, load_sufficient_cres, merge_tables, read_cell_table,
+    collect_parts, load_selected_contexts, load_selected_genes, load_sufficient_cres, merge_tables, read_cell_table,
+    run_parts, write_cell_table,
 )
 from creme_lib.pipeline.genes import select_genes, tss_table
 from creme_lib.pipeline.contexts import classify_contexts, run_context_dependence, run_context_swap, swap_contexts
@@ -65,18 +66,17 @@ from creme_lib.pipeline.cres import cre_coordinates, run_cre_marks, run_necessit
 from creme_lib.pipeline.fine_tile import jaspar_pwms, motif_hits, run_fine_tile
 from creme_lib.pipeline.distance import run_distance
 from creme_lib.pipeline.interactions import (
-    greedy_sequences, greedy_tile_sufficiency, run_greedy_sufficiency, run_higher_order,
+    greedy_sequences, greedy_tile_sufficiency, run_greedy_sufficiency, run_higher_order,  # greedy_tile_sufficiency: from experiments
 )
 from creme_lib.pipeline.multiplicity import run_multiplicity
 from creme_lib.pipeline.locus import LocusResults, run_locus
-from creme_lib.pipeline.registry import SHARDABLE, STEP_FUNCTIONS, STEPS, run_step
+from creme_lib.pipeline.registry import SHARDABLE, STEP_FUNCTIONS, STEP_REGISTRY, STEP_TITLES, STEPS, Step, run_step
 from creme_lib.pipeline.notebooks import PROMOTER_PAGES, PROMOTER_PARAMETERS, PROMOTER_PART, compose_toc, execute_notebook, page_title, write_toc
 from creme_lib.pipeline.cli import main
 
-# Not in __all__, but public attributes of the former module (and _score_threshold, which the tests use).
-from creme_lib.pipeline.fine_tile import MOTIF_BACKGROUND, _score_threshold  # noqa: F401
+# Not in __all__, but a public attribute of the former module.
+from creme_lib.pipeline.fine_tile import MOTIF_BACKGROUND  # noqa: F401
 from creme_lib.pipeline.genes import TSS_CHUNK  # noqa: F401
-from creme_lib.pipeline.notebooks import STEP_TITLES  # noqa: F401
 from creme_lib.pipeline.tables import (  # noqa: F401
     COORDINATE_COLUMNS, DISTANCE_COLUMNS, MERGED_TABLES, NECESSITY_COLUMNS, SUFFICIENCY_COLUMNS,
     selected_contexts_path, selected_genes_path,
@@ -94,4 +94,5 @@ __all__ = [
     "write_toc", "compose_toc", "read_cell_table", "main", "STEP_FUNCTIONS", "run_step", "config_from_params", "SEQ_LENGTHS",
     "PROMOTER_PART", "PROMOTER_PAGES", "PROMOTER_PARAMETERS",
     "NOTEBOOK_PARAMETERS", "notebook_config",
+    "Step", "STEP_REGISTRY", "STEP_TITLES", "run_parts", "collect_parts", "write_cell_table",
 ]

@@ -12,10 +12,11 @@ from creme_lib.analysis import classify_context, sample_contexts
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import load_window, make_engine, tiles_of
 from creme_lib.pipeline.tables import (
-    _collect, _drop_track, _genes_by_id, _run_parts, _write_cell_table, load_selected_contexts, load_selected_genes,
-    read_cell_table, selected_contexts_path,
+    _drop_track, _genes_by_id, collect_parts, load_selected_contexts, load_selected_genes, read_cell_table, run_parts,
+    selected_contexts_path, write_cell_table,
 )
-from creme_lib.store import atomic_write_csv, safe_name
+from creme_lib.schemas import columns
+from creme_lib.store import atomic_write_csv
 
 # One logger for the whole package, named explicitly (its name shows in the notebooks).
 log = logging.getLogger("creme_lib.pipeline")
@@ -42,18 +43,19 @@ def run_context_dependence(cfg: PipelineConfig) -> pd.DataFrame | None:
         x = load_window(cfg, g.Chromosome, g.Start, g.Strand)
         return _drop_track(context_dependence_test(engine, x, tss_tile, cfg.n_shuffles_context, name=sid).to_frame())
 
-    ids = _run_parts(cfg, "context_dependence", genes.seq_id, compute)
+    ids = run_parts(cfg, "context_dependence", genes.seq_id, compute)
     if not cfg.collecting:
         return None
-    df = _collect(cfg, "context_dependence", ids)
+    df = collect_parts(cfg, "context_dependence", ids)
     ctx = classify_context(df["delta_mean"].to_numpy(), cfg.thresholds)
+    store = cfg.store()
     df = df.assign(
-        path=[f"{safe_name(cfg.cell_line)}/context_dependence/{safe_name(s)}.csv" for s in df.seq_id],
+        path=[store.part(cfg.cell_line, "context_dependence", s).relative_to(store.root).as_posix() for s in df.seq_id],
         context=np.where(ctx == None, "other", ctx),  # noqa: E711 - elementwise on an object array
         cell_line=cfg.cell_line,
     )
-    df = df[["delta_mean", "path", "wt", "std", "mean_mut", "seq_id", "context", "cell_line"]]
-    _write_cell_table(cfg, "context_dependence_test", df)
+    df = df[columns("context_dependence_test")]
+    write_cell_table(cfg, "context_dependence_test", df)
     return df
 
 
@@ -71,7 +73,7 @@ def classify_contexts(cfg: PipelineConfig) -> pd.DataFrame | None:
         return None
     table = read_cell_table(cfg, "context_dependence_test", "02_context_dependence")
     sel = sample_contexts(table.drop(columns=["context"]), cfg.thresholds, seed=42)
-    sel = sel[["delta_mean", "path", "wt", "std", "mean_mut", "seq_id", "context", "cell_line"]]
+    sel = sel[columns("selected_contexts")]
     if sel.empty:
         log.warning("%s: no context is enhancing, neutral or silencing; the CRE tests have nothing to test", cfg.cell_line)
     atomic_write_csv(sel, selected_contexts_path(cfg))
@@ -83,7 +85,7 @@ def classify_contexts(cfg: PipelineConfig) -> pd.DataFrame | None:
             "Number of contexts after sampling": [int((sel["context"] == c).sum()) for c in ("enhancing", "neutral", "silencing")],
         }
     )
-    _write_cell_table(cfg, "N_seqs_per_context_category", counts)
+    write_cell_table(cfg, "N_seqs_per_context_category", counts)
     return sel
 
 
@@ -130,10 +132,10 @@ def run_context_swap(cfg: PipelineConfig) -> pd.DataFrame | None:
         x = {sid: load_window(cfg, g.Chromosome, g.Start, g.Strand)}
         return _drop_track(context_swap_test(engine, x, tss_tile, sources=[sid], targets=ids).to_frame())
 
-    _run_parts(cfg, "context_swap", ids, compute)
+    run_parts(cfg, "context_swap", ids, compute)
     if not cfg.collecting:
         return None
-    df = _collect(cfg, "context_swap", ids)
+    df = collect_parts(cfg, "context_swap", ids)
     cat = dict(zip(ctx.seq_id, ctx.context))
     if not df.empty:
         df = df.assign(
@@ -144,7 +146,6 @@ def run_context_swap(cfg: PipelineConfig) -> pd.DataFrame | None:
             }
         )
     else:
-        df = pd.DataFrame(columns=["source_seq_id", "target_seq_id", "wt_source", "wt_target", "mut",
-                                   "Normalized context effect", "source context", "target context", "cell_line"])
-    _write_cell_table(cfg, "context_swap_test", df, "no selected contexts")
+        df = pd.DataFrame(columns=columns("context_swap_test"))
+    write_cell_table(cfg, "context_swap_test", df, "no selected contexts")
     return df

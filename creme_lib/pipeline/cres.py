@@ -14,8 +14,8 @@ from creme_lib.analysis import normalized_cre_effect
 from creme_lib.pipeline.config import SEQ_LENGTHS, PipelineConfig
 from creme_lib.pipeline.runtime import load_window, make_engine, tiles_of
 from creme_lib.pipeline.tables import (
-    COORDINATE_COLUMNS, NECESSITY_COLUMNS, SUFFICIENCY_COLUMNS, _collect, _drop_track, _genes_by_id, _run_parts,
-    _write_cell_table, load_selected_contexts, load_selected_genes, load_sufficient_cres,
+    COORDINATE_COLUMNS, NECESSITY_COLUMNS, SUFFICIENCY_COLUMNS, _drop_track, _genes_by_id, collect_parts,
+    load_selected_contexts, load_selected_genes, load_sufficient_cres, run_parts, write_cell_table,
 )
 
 # ---------------------------------------------------------- 04 necessity, 05 sufficiency
@@ -29,10 +29,10 @@ def _per_context_test(cfg: PipelineConfig, test: str, run: Callable[[Engine, np.
         g = by_id[sid]
         return _drop_track(run(make_engine(cfg), load_window(cfg, g.Chromosome, g.Start, g.Strand), sid))
 
-    ids = _run_parts(cfg, test, ctx.seq_id, compute)
+    ids = run_parts(cfg, test, ctx.seq_id, compute)
     if not cfg.collecting:
         return None
-    return _collect(cfg, test, ids), ctx
+    return collect_parts(cfg, test, ids), ctx
 
 
 def cre_coordinates(cfg: PipelineConfig, cres: pd.DataFrame, effect: str) -> pd.DataFrame:
@@ -85,11 +85,11 @@ def run_necessity(cfg: PipelineConfig) -> pd.DataFrame | None:
         df = pd.DataFrame(columns=NECESSITY_COLUMNS)
     else:
         df = df.merge(ctx[["seq_id", "context"]], on="seq_id", how="left").assign(cell_line=cfg.cell_line)[NECESSITY_COLUMNS]
-    _write_cell_table(cfg, "necessity_test", df, "no selected contexts")
+    write_cell_table(cfg, "necessity_test", df, "no selected contexts")
     cls = classify_tiles(df["Normalized shuffle effect"].to_numpy(), df["context"].to_numpy(), cfg.thresholds.necessity)
     cres = df[cls != None].assign(**{"tile class": cls[cls != None]})  # noqa: E711
-    _write_cell_table(cfg, "necessary_CREs", cres, "no tile passes the necessity threshold")
-    _write_cell_table(cfg, "CRE_characterization/necessary_CRE_coordinates", cre_coordinates(cfg, cres, "Normalized shuffle effect"))
+    write_cell_table(cfg, "necessary_CREs", cres, "no tile passes the necessity threshold")
+    write_cell_table(cfg, "CRE_characterization/necessary_CRE_coordinates", cre_coordinates(cfg, cres, "Normalized shuffle effect"))
     return df
 
 
@@ -117,19 +117,19 @@ def run_sufficiency(cfg: PipelineConfig) -> pd.DataFrame | None:
     coords = pd.DataFrame(
         {**{str(i): [int(a), int(b)] for i, (a, b) in enumerate(tiles)}, "tss": [int(tss_tile[0]), int(tss_tile[1])]}
     )
-    _write_cell_table(cfg, "sufficiency_test_tile_coordinates", coords, index=True)
+    write_cell_table(cfg, "sufficiency_test_tile_coordinates", coords)
     if df.empty:
         df = pd.DataFrame(columns=SUFFICIENCY_COLUMNS)
     else:
         df = df.merge(ctx[["seq_id", "context"]], on="seq_id", how="left").assign(cell_line=cfg.cell_line)
         df["Normalized CRE effect"] = normalized_cre_effect(df)
         df = df[SUFFICIENCY_COLUMNS]
-    _write_cell_table(cfg, "sufficiency_test", df, "no selected contexts")
+    write_cell_table(cfg, "sufficiency_test", df, "no selected contexts")
     eff = df["Normalized CRE effect"].to_numpy(np.float64)
     cls = classify_tiles(eff, df["context"].to_numpy(), cfg.thresholds.sufficiency)
     cres = df[cls != None].assign(**{"tile class": cls[cls != None]})  # noqa: E711
-    _write_cell_table(cfg, "sufficient_CREs", cres, "no tile passes the sufficiency threshold")
-    _write_cell_table(cfg, "CRE_characterization/sufficient_CRE_coordinates", cre_coordinates(cfg, cres, "Normalized CRE effect"))
+    write_cell_table(cfg, "sufficient_CREs", cres, "no tile passes the sufficiency threshold")
+    write_cell_table(cfg, "CRE_characterization/sufficient_CRE_coordinates", cre_coordinates(cfg, cres, "Normalized CRE effect"))
     return df
 
 
@@ -174,15 +174,15 @@ def run_cre_marks(cfg: PipelineConfig) -> tuple[pd.DataFrame, pd.DataFrame] | No
         t = mark_table(iv, bigwigs, cfg.genome_fasta)
         return pd.concat([rows.reset_index(drop=True), t.drop(columns=["chrom", "start", "end"]).reset_index(drop=True)], axis=1)
 
-    ids = _run_parts(cfg, "cre_marks", coords.seq_id, compute)
+    ids = run_parts(cfg, "cre_marks", coords.seq_id, compute)
     if not cfg.collecting:
         return None
-    marks = _collect(cfg, "cre_marks", ids)
+    marks = collect_parts(cfg, "cre_marks", ids)
     if marks.empty:
         cols = list(coords.columns) + [f"{m} ({s})" for m in bigwigs for s in ("mean", "max")] + ["repeat fraction"]
         marks = pd.DataFrame(columns=cols)
-    _write_cell_table(cfg, "CRE_characterization/sufficient_CRE_marks", marks, "no sufficient CREs")
+    write_cell_table(cfg, "CRE_characterization/sufficient_CRE_marks", marks, "no sufficient CREs")
     mark_cols = [c for c in marks.columns if c.endswith(" (mean)") or c.endswith(" (max)") or c == "repeat fraction"]
     pv = compare_groups(marks.astype({c: float for c in mark_cols}), marks=mark_cols, group="CRE type")
-    _write_cell_table(cfg, "CRE_characterization/pvalues_per_TF_for_sufficient_CREs", pv)
+    write_cell_table(cfg, "CRE_characterization/pvalues_per_TF_for_sufficient_CREs", pv)
     return marks, pv

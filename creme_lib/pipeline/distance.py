@@ -7,7 +7,7 @@ import pandas as pd
 
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import load_window, make_engine, tiles_of
-from creme_lib.pipeline.tables import DISTANCE_COLUMNS, _collect, _drop_track, _run_parts, _write_cell_table, load_sufficient_cres
+from creme_lib.pipeline.tables import DISTANCE_COLUMNS, _drop_track, collect_parts, load_sufficient_cres, run_parts, write_cell_table
 
 
 def run_distance(cfg: PipelineConfig) -> pd.DataFrame | None:
@@ -31,10 +31,10 @@ def run_distance(cfg: PipelineConfig) -> pd.DataFrame | None:
         res = distance_test(make_engine(cfg), x, tss_tile, (r.tile_start, r.tile_end), tiles[:, 0], cfg.n_shuffles, name=r.seq_id)
         return _drop_track(res.to_frame()).assign(enf_data_id=eid)
 
-    ids = _run_parts(cfg, "distance", list(by_id), compute)
+    ids = run_parts(cfg, "distance", list(by_id), compute)
     if not cfg.collecting:
         return None
-    df = _collect(cfg, "distance", ids)
+    df = collect_parts(cfg, "distance", ids)
     if df.empty:
         out = pd.DataFrame(columns=DISTANCE_COLUMNS)
     else:
@@ -51,5 +51,5 @@ def run_distance(cfg: PipelineConfig) -> pd.DataFrame | None:
             "context": meta["context"].to_numpy(),
             "tile class": meta["tile class"].to_numpy(),
         })
-    _write_cell_table(cfg, "distance_test", out, "no sufficient CRE")
+    write_cell_table(cfg, "distance_test", out, "no sufficient CRE")
     return out

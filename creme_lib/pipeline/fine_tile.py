@@ -8,13 +8,12 @@ import logging
 import numpy as np
 import pandas as pd
 
-from creme_lib.experiments.fine_tile import merge_intervals
-from creme_lib.inference import Engine
+from creme_lib.experiments.fine_tile import kept_activity, merge_intervals
 from creme_lib.motifs import both_strand_scores, complete_windows, score_survival, survival_threshold
-from creme_lib.perturb import SeqSpec, keep
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import get_model, load_window, make_engine, tiles_of
-from creme_lib.pipeline.tables import _collect, _drop_track, _run_parts, _write_cell_table, load_sufficient_cres
+from creme_lib.pipeline.tables import _drop_track, collect_parts, load_sufficient_cres, run_parts, write_cell_table
+from creme_lib.schemas import columns
 from creme_lib.seeding import derive_rng
 from creme_lib.tiles import subtiles
 
@@ -40,16 +39,6 @@ def jaspar_pwms(collection: str = "CORE", tax_group: str = "vertebrates") -> dic
         c = np.array([m.counts[b] for b in "ACGT"], dtype=np.float64)
         out[f"{m.matrix_id} {m.name}"] = c / c.sum(axis=0, keepdims=True)
     return out
-
-
-def _score_threshold(w: np.ndarray, bg: np.ndarray, pvalue: float) -> tuple[int, np.ndarray, int]:
-    """``(threshold, survival, offset)`` of integer log-odds ``w`` ``(4, W)`` under an iid background.
-
-    Kept for ``creme_lib.pipeline._score_threshold``; the computation is
-    :func:`creme_lib.motifs.score_survival` and :func:`creme_lib.motifs.survival_threshold`.
-    """
-    sf, off = score_survival(w.T, bg)
-    return survival_threshold(sf, off, pvalue), sf, off
 
 
 def motif_hits(
@@ -117,17 +106,6 @@ def _saliency(cfg: PipelineConfig, x: np.ndarray) -> np.ndarray | None:
     return gradient_x_input(model, x)[0]
 
 
-def _kept_activity(engine: Engine, name: str, tss: tuple[int, int], sets: list[list[tuple[int, int]]], n_shuffles: int) -> np.ndarray:
-    """Mean activity ``(len(sets),)`` with only the TSS tile and each set of intervals kept.
-
-    Uses the fine-tile search's backgrounds (seed key ``("fine_tile", k)``), so a set the
-    search already evaluated is memoized.
-    """
-    bgs = [SeqSpec(name, ("fine_tile", k), (keep(*tss),)) for k in range(n_shuffles)]
-    specs = [b.with_edits(*(keep(a, e) for a, e in merge_intervals(s))) for s in sets for b in bgs]
-    return engine.predict(specs)[:, 0].reshape(len(sets), n_shuffles).mean(axis=1)
-
-
 def _top_windows(cre: tuple[int, int], window: int, n: int, score: np.ndarray | None, rng: np.random.Generator | None) -> list[tuple[int, int]]:
     """``n`` windows of the CRE chosen by summed saliency (``score``) or at random (``rng``)."""
     w = subtiles(cre[0], cre[1], window)
@@ -141,10 +119,8 @@ def _top_windows(cre: tuple[int, int], window: int, n: int, score: np.ndarray | 
     return [tuple(int(v) for v in w[i]) for i in sorted(order[:n])]
 
 
-#: Columns of ``<cell>/fine_tile_search.csv`` (FineTileResult.to_frame without ``track``).
-FINE_TILE_COLUMNS: list[str] = [
-    "window", "threshold", "step", "score", "bps", "seq_id", "tile_start", "tile_end", "enf_data_id", "n_motif_hits",
-]
+#: Columns of ``<cell>/fine_tile_search.csv`` (FineTileResult.to_frame without ``track``; from its schema).
+FINE_TILE_COLUMNS: list[str] = columns("fine_tile_search")
 
 
 def run_fine_tile(cfg: PipelineConfig) -> pd.DataFrame | None:
@@ -184,17 +160,17 @@ def run_fine_tile(cfg: PipelineConfig) -> pd.DataFrame | None:
             log.warning("%s: the %s model has no input gradients; saliency scores are NaN", eid, cfg.model)
         hits = motif_hits(x[cre[0] : cre[1]], pvalue=cfg.motif_pvalue)
         motif_iv = [(cre[0] + a, cre[0] + b) for a, b in merge_intervals(list(zip(hits.start, hits.end)))]
-        xs = float(_kept_activity(engine, r.seq_id, tss_tile, [motif_iv], cfg.n_shuffles)[0]) / res.full
+        xs = float(kept_activity(engine, r.seq_id, tss_tile, [motif_iv], cfg.n_shuffles)[0]) / res.full
         length = cre[1] - cre[0]
         rows = []
         for si, st in enumerate(res.stages):
             for step, (score, bps) in enumerate(zip(st.scores, st.bps)):
                 n_win = bps // st.window
                 rng = derive_rng(cfg.seed, r.seq_id, "fine_tile_random", cre[0], si, step)
-                rand = _kept_activity(engine, r.seq_id, tss_tile, [_top_windows(cre, st.window, n_win, None, rng)], cfg.n_shuffles)[0]
+                rand = kept_activity(engine, r.seq_id, tss_tile, [_top_windows(cre, st.window, n_win, None, rng)], cfg.n_shuffles)[0]
                 if sal is not None:
                     top = _top_windows(cre, st.window, n_win, sal[cre[0] : cre[1]], None)
-                    s_sal = float(_kept_activity(engine, r.seq_id, tss_tile, [top], cfg.n_shuffles)[0]) / res.full
+                    s_sal = float(kept_activity(engine, r.seq_id, tss_tile, [top], cfg.n_shuffles)[0]) / res.full
                 else:
                     s_sal = np.nan
                 rows.append({"CREME score": score, "CREME bps": float(length - bps), "Saliency score": s_sal,
@@ -223,18 +199,18 @@ def run_fine_tile(cfg: PipelineConfig) -> pd.DataFrame | None:
         if bad and store.done(cfg.cell_line, "fine_tile", eid, cfg.provenance("fine_tile")):
             log.warning("%s %s: side part(s) %s unusable; recomputing the CRE", cfg.cell_line, eid, ", ".join(bad))
             store.manifest(cfg.cell_line, "fine_tile", eid).unlink()
-    ids = _run_parts(cfg, "fine_tile", list(by_id), compute)
+    ids = run_parts(cfg, "fine_tile", list(by_id), compute)
     if not cfg.collecting:
         return None
-    df = _collect(cfg, "fine_tile", ids)
+    df = collect_parts(cfg, "fine_tile", ids)
     comp = store.collect(cfg.cell_line, "fine_tile_compare", ids, cfg.provenance("fine_tile_compare"))
     per_bp = store.collect(cfg.cell_line, "fine_tile_bp", ids, cfg.provenance("fine_tile_bp"))
     why = "no sufficient enhancer"
     if df.empty:  # no CRE: the table still gets its header
         df = pd.DataFrame(columns=FINE_TILE_COLUMNS)
-    _write_cell_table(cfg, "fine_tile_search", df, why)
-    cols = ["CREME score", "CREME bps", "Saliency score", "Random score", "XSTREME score", "seq_id", "cell_line"]
-    _write_cell_table(cfg, "motif_analysis/CREME_vs_saliency_vs_XSTREME", comp[cols] if len(comp) else pd.DataFrame(columns=cols), why)
-    cols = ["Saliency", "CREME", "XSTREME", "gene"]
-    _write_cell_table(cfg, "motif_analysis/example_seqs", per_bp[cols] if len(per_bp) else pd.DataFrame(columns=cols), why)
+    write_cell_table(cfg, "fine_tile_search", df, why)
+    cols = columns("motif_analysis/CREME_vs_saliency_vs_XSTREME")
+    write_cell_table(cfg, "motif_analysis/CREME_vs_saliency_vs_XSTREME", comp[cols] if len(comp) else pd.DataFrame(columns=cols), why)
+    cols = columns("motif_analysis/example_seqs")
+    write_cell_table(cfg, "motif_analysis/example_seqs", per_bp[cols] if len(per_bp) else pd.DataFrame(columns=cols), why)
     return df

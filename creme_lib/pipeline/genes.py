@@ -11,7 +11,8 @@ from creme_lib.annotation import protein_coding_tss
 from creme_lib.ids import seq_ids
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import _extractor, load_window, make_engine
-from creme_lib.pipeline.tables import _cell_table_path, _collect, _run_parts, _write_cell_table, selected_genes_path
+from creme_lib.pipeline.tables import collect_parts, run_parts, selected_genes_path, write_cell_table
+from creme_lib.schemas import columns
 from creme_lib.store import atomic_write_csv
 
 # One logger for the whole package, named explicitly (its name shows in the notebooks).
@@ -96,23 +97,23 @@ def select_genes(cfg: PipelineConfig) -> pd.DataFrame | None:
                     act[j] = pred[pos[sid]]
         return rows.assign(activity=act, n_fraction=nfrac, skipped=reason)
 
-    _run_parts(cfg, "tss_activity", list(chunks), compute)
+    run_parts(cfg, "tss_activity", list(chunks), compute)
     if not cfg.collecting:
         return None
-    df = _collect(cfg, "tss_activity", list(chunks))
+    df = collect_parts(cfg, "tss_activity", list(chunks))
     # Parts store "" for usable TSSs, which CSV reads back as NaN.
     df["skipped"] = ["" if pd.isna(v) else str(v) for v in df["skipped"]]
     skipped = df[df["skipped"] != ""]
     for r in skipped.itertuples(index=False):
         log.warning("%s: skipped TSS %s: %s", cfg.cell_line, r.seq_id, r.skipped)
-    _write_cell_table(cfg, "skipped_tss", skipped[["seq_id", "gene_id", "skipped", "n_fraction"]])
+    write_cell_table(cfg, "skipped_tss", skipped[columns("skipped_tss")])
     ok = df[df["skipped"] == ""].drop(columns=["skipped"])
-    _write_cell_table(cfg, "tss_activity", ok, "no usable TSS")
+    write_cell_table(cfg, "tss_activity", ok, "no usable TSS")
     best = ok.sort_values(["activity", "seq_id"], ascending=[False, True], kind="mergesort").drop_duplicates("gene_name")
     if cfg.n_genes > len(best):
         raise ValueError(
             f"n_genes={cfg.n_genes} but only {len(best)} genes have a usable TSS window "
-            f"({len(skipped)} TSSs skipped, see {_cell_table_path(cfg, 'skipped_tss')})"
+            f"({len(skipped)} TSSs skipped, see {cfg.store().table_path(cfg.cell_line, 'skipped_tss')})"
         )
     sel = best.sort_values(["activity", "seq_id"], kind="mergesort").iloc[-cfg.n_genes :]
     out = sel[["Chromosome", "Start", "gene_name", "gene_id", "Strand"]].assign(**{cfg.track_title: sel["activity"].to_numpy()})

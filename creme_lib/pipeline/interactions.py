@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
-from creme_lib.inference import Engine
-from creme_lib.perturb import SeqSpec, keep
+from creme_lib.experiments.interactions import greedy_tile_sufficiency
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import load_window, make_engine, tiles_of
 from creme_lib.pipeline.tables import (
-    _collect, _genes_by_id, _run_parts, _write_cell_table, load_selected_contexts, load_selected_genes, read_cell_table,
+    _genes_by_id, collect_parts, load_selected_contexts, load_selected_genes, read_cell_table, run_parts,
+    write_cell_table,
 )
+from creme_lib.schemas import columns
 
 # ------------------------------------------------------------ 09 higher-order, 10
 
@@ -66,10 +65,10 @@ def run_higher_order(cfg: PipelineConfig) -> dict[str, pd.DataFrame] | None:
             # Activity with each selected tile perturbed alone (round 1), for the second iteration.
             return df.assign(single=np.concatenate([[res.wt], res.single_effects]), context=g.context)
 
-        ids = _run_parts(cfg, f"greedy_{opt}", seqs.seq_id, compute)
+        ids = run_parts(cfg, f"greedy_{opt}", seqs.seq_id, compute)
         if not cfg.collecting:
             continue
-        out[opt] = _greedy_tables(cfg, opt, _collect(cfg, f"greedy_{opt}", ids), tiles)
+        out[opt] = _greedy_tables(cfg, opt, collect_parts(cfg, f"greedy_{opt}", ids), tiles)
     return out if cfg.collecting else None
 
 
@@ -77,13 +76,12 @@ def _greedy_tables(cfg: PipelineConfig, opt: str, raw: pd.DataFrame, tiles: np.n
     from creme_lib.analysis import classify_interaction
 
     why = "no enhancing context" if opt == "min" else "no silencing context"
-    cols = ["seq_id", "cell_line", "context", "N tiles", "greedy", "additive", "multiplicative", "mean", "single",
-            "tile_start", "tile_end"]
+    cols = columns(f"greedy_search/{opt}_traces")
     if raw.empty:
         traces = pd.DataFrame(columns=cols)
     else:
         traces = raw.rename(columns={"round": "N tiles", "Fold change over WT": "greedy"}).assign(cell_line=cfg.cell_line)[cols]
-    _write_cell_table(cfg, f"greedy_search/{opt}_traces", traces, why)
+    write_cell_table(cfg, f"greedy_search/{opt}_traces", traces, why)
     loc, second, inter = [], [], []
     for sid, g in traces.groupby("seq_id", sort=True):
         chosen = {(int(a), int(b)) for a, b in zip(g.tile_start, g.tile_end) if a >= 0}
@@ -99,31 +97,13 @@ def _greedy_tables(cfg: PipelineConfig, opt: str, raw: pd.DataFrame, tiles: np.n
         inter.append({"seq_id": sid, "cell_line": cfg.cell_line, "context": ctx,
                       "interaction": classify_interaction(fc, add, cfg.thresholds, opt),
                       "mse": float(np.mean((fc[1:] - add[1:]) ** 2)) if len(fc) > 1 else np.nan})
-    loc_df = pd.concat(loc, ignore_index=True) if loc else pd.DataFrame(columns=["tile_selected", "context", "seq_id", "cell_line"])
-    _write_cell_table(cfg, f"greedy_search/{opt}_locations", loc_df, why)
-    sec = pd.concat(second) if second else pd.DataFrame(columns=["0", "context", "seq_id", "cell_line"])
-    _write_cell_table(cfg, f"greedy_search/{opt}_second_iteration", sec, why if not second else "", index=True)
-    _write_cell_table(cfg, f"greedy_search/{opt}_interactions",
-                      pd.DataFrame(inter, columns=["seq_id", "cell_line", "context", "interaction", "mse"]), why)
+    loc_df = pd.concat(loc, ignore_index=True) if loc else pd.DataFrame(columns=columns(f"greedy_search/{opt}_locations"))
+    write_cell_table(cfg, f"greedy_search/{opt}_locations", loc_df, why)
+    sec = pd.concat(second) if second else pd.DataFrame(columns=columns(f"greedy_search/{opt}_second_iteration"))
+    write_cell_table(cfg, f"greedy_search/{opt}_second_iteration", sec, why if not second else "")
+    write_cell_table(cfg, f"greedy_search/{opt}_interactions",
+                      pd.DataFrame(inter, columns=columns(f"greedy_search/{opt}_interactions")), why)
     return traces
-
-
-def greedy_tile_sufficiency(
-    engine: Engine,
-    name: str,
-    tss_tile: tuple[int, int],
-    tiles_in_order: Sequence[tuple[int, int]],
-    n_shuffles: int,
-) -> np.ndarray:
-    """Mean activity ``(R + 1,)`` of the TSS tile plus the first ``0..R`` greedy tiles.
-
-    In ``n_shuffles`` dinucleotide-shuffled backgrounds of the registered sequence ``name``
-    (seed key ``("greedy_sufficiency", k)``, shared by all ``R + 1`` sets).
-    """
-    bgs = [SeqSpec(name, ("greedy_sufficiency", k), (keep(*tss_tile),)) for k in range(n_shuffles)]
-    sets = [[keep(*t) for t in tiles_in_order[:r]] for r in range(len(tiles_in_order) + 1)]
-    specs = [b.with_edits(*s) for s in sets for b in bgs]
-    return engine.predict(specs)[:, 0].reshape(len(sets), n_shuffles).mean(axis=1)
 
 
 def run_greedy_sufficiency(cfg: PipelineConfig) -> dict[str, pd.DataFrame] | None:
@@ -153,12 +133,12 @@ def run_greedy_sufficiency(cfg: PipelineConfig) -> dict[str, pd.DataFrame] | Non
             return pd.DataFrame({"N tiles": np.arange(len(act)), "mean": act, "Normalized TSS activity": act / wt,
                                  "context": g["context"].iloc[0], "cell_line": cfg.cell_line, "seq_id": sid})
 
-        ids = _run_parts(cfg, f"greedy_sufficiency_{opt}", list(groups), compute)
+        ids = run_parts(cfg, f"greedy_sufficiency_{opt}", list(groups), compute)
         if not cfg.collecting:
             continue
-        df = _collect(cfg, f"greedy_sufficiency_{opt}", ids)
-        cols = ["Normalized TSS activity", "context", "cell_line", "seq_id"]
+        df = collect_parts(cfg, f"greedy_sufficiency_{opt}", ids)
+        cols = columns(f"greedy_search/sufficiency_of_greedy_tiles_{opt}")
         df = df[cols] if len(df) else pd.DataFrame(columns=cols)
-        _write_cell_table(cfg, f"greedy_search/sufficiency_of_greedy_tiles_{opt}", df, "no greedy search")
+        write_cell_table(cfg, f"greedy_search/sufficiency_of_greedy_tiles_{opt}", df, "no greedy search")
         out[opt] = df
     return out if cfg.collecting else None

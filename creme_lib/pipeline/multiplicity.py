@@ -6,7 +6,8 @@ import pandas as pd
 
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import load_window, make_engine, tiles_of
-from creme_lib.pipeline.tables import _collect, _drop_track, _run_parts, _write_cell_table, load_sufficient_cres
+from creme_lib.pipeline.tables import _drop_track, collect_parts, load_sufficient_cres, run_parts, write_cell_table
+from creme_lib.schemas import columns
 
 
 def run_multiplicity(cfg: PipelineConfig) -> pd.DataFrame | None:
@@ -34,12 +35,11 @@ def run_multiplicity(cfg: PipelineConfig) -> pd.DataFrame | None:
                                 opt, cfg.n_shuffles, name=r["seq_id"])
         return _drop_track(res.to_frame()).assign(enf_data_id=eid)
 
-    ids = _run_parts(cfg, "multiplicity", list(by_id), compute)
+    ids = run_parts(cfg, "multiplicity", list(by_id), compute)
     if not cfg.collecting:
         return None
-    df = _collect(cfg, "multiplicity", ids)
-    cols = ["seq_id", "cell_line", "context", "tile class", "copy number", "Normalized TSS effect", "tile_start",
-            "tile_end", "position", "mean", "control", "control_tss", "enf_data_id"]
+    df = collect_parts(cfg, "multiplicity", ids)
+    cols = columns("multiplicity")
     if df.empty:
         out = pd.DataFrame(columns=cols)
     else:
@@ -47,5 +47,5 @@ def run_multiplicity(cfg: PipelineConfig) -> pd.DataFrame | None:
         out = df.rename(columns={"n_copies": "copy number"}).assign(
             cell_line=cfg.cell_line, context=meta["context"].to_numpy(), **{"tile class": meta["tile class"].to_numpy()}
         )[cols]
-    _write_cell_table(cfg, "multiplicity", out, "no sufficient CRE")
+    write_cell_table(cfg, "multiplicity", out, "no sufficient CRE")
     return out

@@ -91,19 +91,7 @@ def execute_notebook(
     return output
 
 
-STEP_TITLES: dict[str, str] = {
-    "01_tss_activity": "TSS activity and gene selection",
-    "02_context_dependence": "Context dependence test",
-    "03_context_swap": "Context swap test",
-    "04_necessity": "CRE necessity test",
-    "05_sufficiency": "CRE sufficiency test",
-    "06_cre_marks": "Biochemical marks of sufficient CREs",
-    "07_fine_tile": "Fine-tile search vs saliency and motifs",
-    "08_distance": "TSS-CRE distance test",
-    "09_higher_order": "Higher-order interaction test",
-    "10_greedy_sufficiency": "Sufficiency of greedy CRE sets",
-    "11_multiplicity": "CRE multiplicity test",
-}
+from creme_lib.pipeline.registry import STEP_TITLES  # noqa: E402 - the steps' titles live in the registry
 
 
 #: File-name prefix of the contextual-regression part's pages (``notebooks/promoters_*.py``).

@@ -11,48 +11,60 @@ import pandas as pd
 
 from creme_lib.ids import enf_data_ids, seq_ids
 from creme_lib.pipeline.config import PipelineConfig
-from creme_lib.store import atomic_write_csv, safe_name
+from creme_lib.schemas import MERGED_TABLES, columns, schema
+from creme_lib.store import ResultStore
 
 # One logger for the whole package, named explicitly (its name shows in the notebooks).
 log = logging.getLogger("creme_lib.pipeline")
 
 # -------------------------------------------------------------------- columns
 
-NECESSITY_COLUMNS = ["Normalized shuffle effect", "seq_id", "tile_start", "tile_end", "context", "cell_line"]
-SUFFICIENCY_COLUMNS = [
-    "(MUT - CONTROL) / WT", "(MUT - CONTROL) / CONTROL", "seq_id", "control", "wt", "mut",
-    "tile_start", "tile_end", "context", "cell_line", "Normalized CRE effect",
-]
-COORDINATE_COLUMNS = [
-    "chromosome", "CRE start coordinate", "CRE end coordinate", "strand", "gene", "TSS coordinate",
-    "cell line", "CRE type", "normalized effect",
-]
-DISTANCE_COLUMNS = [
-    "Fold change over control", "CRE sufficiency effect", "Binned distance (Kb)", "Normalized CRE effect (control)",
-    "cell line", "control", "enf_data_id", "context", "tile class",
-]
+# The tables' columns live in creme_lib.schemas; these names are kept for the code that
+# imports them from here.
+NECESSITY_COLUMNS: list[str] = columns("necessity_test")
+SUFFICIENCY_COLUMNS: list[str] = columns("sufficiency_test")
+COORDINATE_COLUMNS: list[str] = columns("CRE_characterization/sufficient_CRE_coordinates")
+DISTANCE_COLUMNS: list[str] = columns("distance_test")
 
 
 # ------------------------------------------------------------- cell-line tables
 
 
-def _cell_table_path(cfg: PipelineConfig, name: str) -> Path:
-    return cfg.root / safe_name(cfg.cell_line) / f"{name}.csv"
+def write_cell_table(cfg: PipelineConfig, name: str, df: pd.DataFrame, why_empty: str = "") -> Path:
+    """Write the cell line's table ``name`` atomically, with or without index as its schema says.
 
+    An empty table is written (its header) and logged with ``why_empty``.
 
-def _write_cell_table(cfg: PipelineConfig, name: str, df: pd.DataFrame, why_empty: str = "", index: bool = False) -> Path:
-    """Write a cell line's table atomically; an empty one is written (headers) and logged.
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The run (results root and cell line).
+    name : str
+        A table of :data:`creme_lib.schemas.TABLES` (e.g. ``"necessity_test"``).
+    df : pandas.DataFrame
+        The table, with exactly the schema's columns in order (when the schema lists them).
+    why_empty : str
+        Why the table may be empty, for the log.
+
+    Returns
+    -------
+    Path
+        ``<root>/<cell_line>/<name>.csv``.
 
     Raises
     ------
     ValueError
-        For a frame without columns: an empty table must still say what it would hold.
+        For a frame without columns (an empty table must still say what it would hold),
+        or whose columns are not its schema's.
     """
+    sch = schema(name)
     if len(df.columns) == 0:
         raise ValueError(f"{cfg.cell_line}: table {name} has no columns; give the empty table its header")
+    if sch.columns is not None and list(df.columns) != list(sch.columns):
+        raise ValueError(f"{cfg.cell_line}: table {name} has columns {list(df.columns)}; its schema {list(sch.columns)}")
     if df.empty:
         log.warning("%s: table %s is empty%s", cfg.cell_line, name, f" ({why_empty})" if why_empty else "")
-    return atomic_write_csv(df, _cell_table_path(cfg, name), index=index)
+    return cfg.store().write_table(cfg.cell_line, name, df, index=sch.index)
 
 
 def read_cell_table(cfg: PipelineConfig, name: str, step: str = "", index_col: int | None = None) -> pd.DataFrame:
@@ -63,7 +75,7 @@ def read_cell_table(cfg: PipelineConfig, name: str, step: str = "", index_col: i
     FileNotFoundError
         Naming the step that writes it.
     """
-    path = _cell_table_path(cfg, name)
+    path = cfg.store().table_path(cfg.cell_line, name)
     if not path.is_file():
         hint = f"; run step {step} for {cfg.cell_line} first" if step else ""
         raise FileNotFoundError(f"table not found: {path}{hint}")
@@ -73,11 +85,12 @@ def read_cell_table(cfg: PipelineConfig, name: str, step: str = "", index_col: i
 def selected_genes_path(cfg: PipelineConfig) -> Path:
     """``<root>/<track>_<cell line>_selected_genes.csv`` (the paper's file names: ``5111_K562_...``
     for Enformer, ``872&873_K562 ENCODE, biol__...`` for Borzoi)."""
-    return cfg.root / f"{cfg.track_label}_{cfg.track_title}_selected_genes.csv"
+    return cfg.root / schema("selected_genes").file.format(track_label=cfg.track_label, track_title=cfg.track_title)
 
 
 def selected_contexts_path(cfg: PipelineConfig) -> Path:
-    return cfg.root / f"{cfg.cell_line}_selected_contexts.csv"
+    """``<root>/<cell line>_selected_contexts.csv``."""
+    return cfg.root / schema("selected_contexts").file.format(cell_line=cfg.cell_line)
 
 
 def load_selected_genes(cfg: PipelineConfig) -> pd.DataFrame:
@@ -133,8 +146,27 @@ def _genes_by_id(df: pd.DataFrame) -> dict[str, pd.Series]:
     return {r.seq_id: r for r in df.itertuples(index=False)}  # type: ignore[misc]
 
 
-def _run_parts(cfg: PipelineConfig, test: str, ids: Sequence[str], fn: Callable[[str], pd.DataFrame]) -> list[str]:
-    """``store.run`` over this shard's ids, logging what was computed and what was reused."""
+def run_parts(cfg: PipelineConfig, test: str, ids: Sequence[str], fn: Callable[[str], pd.DataFrame]) -> list[str]:
+    """Compute the parts of ``test`` for this shard's ids (:meth:`ResultStore.run`), logging
+    how many were computed and how many reused.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The run: results root, cell line, shard (``shard_index`` of ``shard_count``).
+    test : str
+        The parts' folder under ``<root>/<cell_line>/`` (e.g. ``"necessity"``).
+    ids : sequence of str
+        Every id of the step (genes or CREs); the shard takes every ``shard_count``-th of
+        them in sorted order.
+    fn : callable
+        ``fn(id)`` -> the part (a DataFrame), called only for parts not done.
+
+    Returns
+    -------
+    list of str
+        All ids (not only the shard's), sorted and unique: what :func:`collect_parts` takes.
+    """
     store = cfg.store()
     mine = _shard(cfg, ids)
     done = store.run(cfg.cell_line, test, mine, fn, progress=False, provenance=cfg.provenance(test))
@@ -145,7 +177,21 @@ def _run_parts(cfg: PipelineConfig, test: str, ids: Sequence[str], fn: Callable[
     return sorted(set(ids))
 
 
-def _collect(cfg: PipelineConfig, test: str, ids: Sequence[str]) -> pd.DataFrame:
+def collect_parts(cfg: PipelineConfig, test: str, ids: Sequence[str]) -> pd.DataFrame:
+    """The verified parts of ``test`` for ``ids``, concatenated in sorted id order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The parts' rows (an empty frame without columns for no ids).
+
+    Raises
+    ------
+    RuntimeError
+        If a part is missing (another shard has not finished): rerun the step.
+    creme_lib.store.PartError
+        For a part that is damaged or was written by another configuration.
+    """
     store = cfg.store()
     prov = cfg.provenance(test)
     missing = [i for i in ids if store.check(cfg.cell_line, test, i, prov) == "missing"]
@@ -155,36 +201,6 @@ def _collect(cfg: PipelineConfig, test: str, ids: Sequence[str]) -> pd.DataFrame
 
 
 # ----------------------------------------------------------------------- merging
-
-#: Per-cell-line tables merged by :func:`merge_tables` (name -> has an index column).
-MERGED_TABLES: dict[str, bool] = {
-    "context_dependence_test": False,
-    "N_seqs_per_context_category": False,
-    "context_swap_test": False,
-    "necessity_test": False,
-    "necessary_CREs": False,
-    "sufficiency_test": False,
-    "sufficient_CREs": False,
-    "distance_test": False,
-    "fine_tile_search": False,
-    "motif_analysis/CREME_vs_saliency_vs_XSTREME": False,
-    "motif_analysis/example_seqs": False,
-    "greedy_search/min_traces": False,
-    "greedy_search/max_traces": False,
-    "greedy_search/min_locations": False,
-    "greedy_search/max_locations": False,
-    "greedy_search/min_second_iteration": True,
-    "greedy_search/max_second_iteration": True,
-    "greedy_search/min_interactions": False,
-    "greedy_search/max_interactions": False,
-    "greedy_search/sufficiency_of_greedy_tiles_min": False,
-    "greedy_search/sufficiency_of_greedy_tiles_max": False,
-    "multiplicity": False,
-    "CRE_characterization/necessary_CRE_coordinates": False,
-    "CRE_characterization/sufficient_CRE_coordinates": False,
-    "CRE_characterization/sufficient_CRE_marks": False,
-}
-
 
 def merge_tables(results_dir: str | os.PathLike, model: str, cell_lines: Sequence[str]) -> list[Path]:
     """Concatenate every cell line's tables into the paper's cross-cell-line tables.
@@ -205,9 +221,10 @@ def merge_tables(results_dir: str | os.PathLike, model: str, cell_lines: Sequenc
         If a table exists for some cell lines but not for others (a step did not finish).
     """
     root = Path(results_dir) / model
+    store = ResultStore(root)
     written = []
     for name, indexed in MERGED_TABLES.items():
-        paths = [root / safe_name(c) / f"{name}.csv" for c in cell_lines]
+        paths = [store.table_path(c, name) for c in cell_lines]
         have = [p.is_file() for p in paths]
         if not any(have):
             continue
@@ -216,17 +233,19 @@ def merge_tables(results_dir: str | os.PathLike, model: str, cell_lines: Sequenc
             raise FileNotFoundError(f"table {name} missing for some cell lines: {missing}")
         frames = [pd.read_csv(p, index_col=0 if indexed else None) for p in paths]
         df = pd.concat(frames, ignore_index=not indexed)
-        written.append(atomic_write_csv(df, root / f"{name}.csv", index=indexed))
-    coords = root / safe_name(cell_lines[0]) / "sufficiency_test_tile_coordinates.csv"
-    if coords.is_file():
-        written.append(atomic_write_csv(pd.read_csv(coords, index_col=0), root / "sufficiency_test_tile_coordinates.csv", index=True))
-    marks_path = root / "CRE_characterization" / "sufficient_CRE_marks.csv"
+        written.append(store.write_table(None, name, df, index=indexed))
+    # The tiles are the same for every cell line: the first one's coordinates stand for all.
+    coords = "sufficiency_test_tile_coordinates"
+    if store.table_path(cell_lines[0], coords).is_file():
+        written.append(store.write_table(None, coords, store.read_table(cell_lines[0], coords, index_col=0), index=True))
+    pvalues = "CRE_characterization/pvalues_per_TF_for_sufficient_CREs"
+    marks_path = store.table_path(None, "CRE_characterization/sufficient_CRE_marks")
     if marks_path.is_file():
         from creme_lib.marks import compare_groups
 
         marks = pd.read_csv(marks_path)
         cols = [c for c in marks.columns if c.endswith(" (mean)") or c.endswith(" (max)") or c == "repeat fraction"]
         pv = compare_groups(marks.astype({c: float for c in cols}), marks=cols, group="CRE type")
-        written.append(atomic_write_csv(pv, root / "CRE_characterization" / "pvalues_per_TF_for_sufficient_CREs.csv"))
+        written.append(store.write_table(None, pvalues, pv))
     log.info("merged %d tables of %s into %s", len(written), ", ".join(cell_lines), root)
     return written

@@ -15,7 +15,7 @@ from creme_lib import pipeline as P
 from creme_lib.models.layouts import BORZOI_LAYOUT
 from creme_lib.paths import published_results_dir
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STANDIN = "creme_lib.world.standin:borzoi_sized_model"
 TINY = dict(
     n_genes=8, n_shuffles_context=2, n_shuffles=1, max_per_category=2, swap_per_category=2, max_cres=1,

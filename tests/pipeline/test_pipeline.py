@@ -26,7 +26,7 @@ from tiny_promoters import write_ecoli
 
 from creme_lib import pipeline as P
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Tiny sizes: every step runs, on few sequences, in seconds.
 TINY = dict(
@@ -294,7 +294,10 @@ def test_motif_scan_finds_a_planted_site_with_exact_pvalues():
     assert ((hits.start == 100) & (hits.strand == "+")).any()
     # Exact p-values: brute force over all 4^6 sites.
     lo = np.rint(np.log2((pwm + 0.01) / 1.04 / 0.25) / 0.1).astype(int)
-    thr, sf, off = P._score_threshold(lo, np.full(4, 0.25), 1e-3)
+    from creme_lib.motifs import score_survival, survival_threshold
+
+    sf, off = score_survival(lo.T, np.full(4, 0.25))
+    thr = survival_threshold(sf, off, 1e-3)
     allsites = np.stack(np.meshgrid(*[range(4)] * 6, indexing="ij"), -1).reshape(-1, 6)
     scores = lo[allsites, np.arange(6)].sum(1)
     for s in (thr - 5, thr, thr + 3):
@@ -416,6 +419,47 @@ def test_tables_have_the_published_names_and_columns(tiny_run):
     assert checked >= 19  # 16 enformer tables (K562 for the per-cell-line ones) + 3 CRE_characterization
     for name, cols in EXPECTED_COLUMNS.items():  # tables missing from the published copy
         assert set(cols) <= set(_columns(ours / f"{name}.csv")), name
+
+
+def _header(path: Path, indexed: bool) -> list[str]:
+    return list(pd.read_csv(path, nrows=0, index_col=0 if indexed else None).columns)
+
+
+def test_every_written_table_has_exactly_its_schema_columns(tiny_run):
+    """Each step's tables (per cell line and merged) hold their schema's columns, in order;
+    where the columns depend on the inputs, the schema's rule gives them."""
+    from creme_lib.marks import REPEAT_COLUMN, find_bigwigs
+    from creme_lib.schemas import columns
+
+    cfg = tiny_run
+    store = cfg.store()
+    marks = [f"{m} ({s})" for m in find_bigwigs(cfg.bigwig_dir, cfg.cell_line) for s in ("mean", "max")]
+    n_tiles = len(P.tiles_of(cfg)[1])
+    by_rule = {
+        "selected_genes": ["Chromosome", "Start", "gene_name", "gene_id", "Strand", cfg.track_title],
+        "sufficiency_test_tile_coordinates": [str(i) for i in range(n_tiles)] + ["tss"],
+        "CRE_characterization/sufficient_CRE_marks": (
+            columns("CRE_characterization/sufficient_CRE_coordinates") + ["seq_id", "tile_start", "tile_end"]
+            + marks + [REPEAT_COLUMN]
+        ),
+    }
+    checked = 0
+    for step in P.STEP_REGISTRY.values():
+        assert step.tables, f"step {step.name} writes no table"
+        for t in step.tables:
+            want = list(t.columns) if t.columns is not None else by_rule[t.name]
+            if "{" in t.file:  # beside the cell-line folders, named by the cell line
+                paths = [cfg.root / t.file.format(cell_line=cfg.cell_line, track_label=cfg.track_label,
+                                                  track_title=cfg.track_title)]
+            else:
+                paths = [store.table_path(cfg.cell_line, t.name)]
+            if t.merged:
+                paths.append(store.table_path(None, t.name))
+            for path in paths:
+                assert path.is_file(), f"step {step.name} did not write {path}"
+                assert _header(path, t.index) == want, path
+                checked += 1
+    assert checked >= 50
 
 
 # ------------------------------------------------------------------- kill + resume

@@ -22,7 +22,7 @@ pytest.importorskip("tensorflow_hub")
 from creme_lib import pipeline as P  # noqa: E402
 from creme_lib.paths import published_results_dir  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OVER = dict(max_per_category=2, swap_per_category=2, max_cres=1, max_fine_tile=1, max_greedy=1, n_greedy_rounds=2, n_copies=2)
 # Published Enformer tables the pipeline does not write (see test_pipeline.NOT_PRODUCED).
 NOT_PRODUCED = {"coverage_profiles.csv", "example_sequences.csv"}

@@ -1,0 +1,1 @@
+"""Tests of creme_lib.pipeline (one module per pipeline topic)."""
