@@ -1221,6 +1221,22 @@ def context_swap_matrix(table: pd.DataFrame, ax: Axes | None = None, title: str 
     return _ret(fig, ax)
 
 
+def _effect_by_position(table, tss_tile, draw, threshold, ylabel, ax, title, **legend):
+    """One ``draw(ax, context, rows, colour)`` per context category against tile position (kb
+    from the TSS tile), dashed lines at ``+-threshold``: the frame of the tile-test panels."""
+    fig, ax_ = _fig_ax(ax, (BOOK_WIDTH * 0.8, 2.8))
+    t = table.assign(kb=tile_offset_kb(table, tss_tile))
+    for ctx, g in t.groupby("context"):
+        draw(ax_, ctx, g, _palette([ctx], None)[ctx])
+    _threshold_lines(ax_, threshold)
+    ax_.set_xlabel("tile centre - TSS (kb)")
+    ax_.set_ylabel(ylabel)
+    ax_.legend(**legend)
+    if title:
+        ax_.set_title(title)
+    return _ret(fig, ax)
+
+
 @_styled
 def necessity_profile(
     table: pd.DataFrame,
@@ -1236,19 +1252,12 @@ def necessity_profile(
     ``(start, end)`` in the window, bp. Dashed lines at ``+-thresholds.necessity``; the
     legend gives the sequences per context.
     """
-    fig, ax_ = _fig_ax(ax, (BOOK_WIDTH * 0.8, 2.8))
-    t = table.assign(kb=tile_offset_kb(table, tss_tile))
-    for ctx, g in t.groupby("context"):
+    def draw(ax_, ctx, g, color):
         mean = g.groupby("kb")["Normalized shuffle effect"].mean()
-        ax_.plot(mean.index, mean.to_numpy(), marker="o", ms=3, color=_palette([ctx], None)[ctx],
+        ax_.plot(mean.index, mean.to_numpy(), marker="o", ms=3, color=color,
                  label=f"{ctx} ({_fmt_n(g['seq_id'].nunique())})")
-    _threshold_lines(ax_, thresholds.necessity)
-    ax_.set_xlabel("tile centre - TSS (kb)")
-    ax_.set_ylabel("normalized shuffle effect")
-    ax_.legend()
-    if title:
-        ax_.set_title(title)
-    return _ret(fig, ax)
+
+    return _effect_by_position(table, tss_tile, draw, thresholds.necessity, "normalized shuffle effect", ax, title)
 
 
 @_styled
@@ -1265,18 +1274,12 @@ def sufficiency_scatter(
     (one point per row); ``tss_tile`` as in :func:`necessity_profile`. Dashed lines at
     ``+-thresholds.sufficiency``; the legend gives the points per context.
     """
-    fig, ax_ = _fig_ax(ax, (BOOK_WIDTH * 0.8, 2.8))
-    t = table.assign(kb=tile_offset_kb(table, tss_tile))
-    for ctx, g in t.groupby("context"):
-        ax_.scatter(g["kb"], g["Normalized CRE effect"], s=6, alpha=0.6, lw=0, color=_palette([ctx], None)[ctx],
+    def draw(ax_, ctx, g, color):
+        ax_.scatter(g["kb"], g["Normalized CRE effect"], s=6, alpha=0.6, lw=0, color=color,
                     label=f"{ctx} ({_fmt_n(len(g))})")
-    _threshold_lines(ax_, thresholds.sufficiency)
-    ax_.set_xlabel("tile centre - TSS (kb)")
-    ax_.set_ylabel("normalized CRE effect")
-    ax_.legend(markerscale=2)
-    if title:
-        ax_.set_title(title)
-    return _ret(fig, ax)
+
+    return _effect_by_position(table, tss_tile, draw, thresholds.sufficiency, "normalized CRE effect", ax, title,
+                               markerscale=2)
 
 
 def cre_mark_columns(marks: pd.DataFrame) -> list[str]:
