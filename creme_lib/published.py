@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from creme_lib.analysis import CELL_LINES, CONTEXTS, TILE_CLASSES, Thresholds, classify_context, default_thresholds
+from creme_lib.analysis import Thresholds, classify_context, default_thresholds
 from creme_lib.ids import seq_ids
 from creme_lib.paths import published_results_dir
 from creme_lib.schemas import required_columns

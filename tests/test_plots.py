@@ -27,7 +27,6 @@ from matplotlib.figure import Figure  # noqa: E402
 from creme_lib import plots  # noqa: E402
 from creme_lib import published as pub  # noqa: E402
 from creme_lib import analysis
-from creme_lib import ids
 from creme_lib.paths import published_results_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -506,18 +505,6 @@ def test_classification_thresholds():
     assert len(analysis.sufficient_cres(s)) == len(s)
     assert len(analysis.sufficient_cres(s, analysis.Thresholds(sufficiency=10.0))) == 0
     assert np.allclose(analysis.normalized_cre_effect(s), s["Normalized CRE effect"])
-
-
-@needs_published
-def test_load_table_errors_name_the_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"sufficiency_test\.csv.*published copy does not contain"):
-        pub.load_table(None, "enformer", "sufficiency_test")
-    with pytest.raises(pub.MissingTableError, match="not one of the tables the published copy is known to lack") as e:
-        pub.load_table(tmp_path, "enformer", "necessity_test")
-    assert e.value.published_gap is False
-    assert pub.load_table(None, "enformer", "necessity_test", cell_line="PC-3")["cell_line"].eq("PC-3").all()
-    g = pub.selected_genes(None, "borzoi", "GM12878")
-    assert len(g) == 10_000 and g["seq_id"].str.match(r".+_chr\w+_\d+_[+-]$").all()
 
 
 # ------------------------------------------------------------------------------- pages

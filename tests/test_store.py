@@ -188,3 +188,16 @@ def test_two_runs_on_one_folder_never_compute_a_part_twice(tmp_path):
     assert len({c.split()[0] for c in calls}) == 2  # both worked
     df = ResultStore(tmp_path / "res").collect("K562", "necessity", genes, provenance=PROV)
     assert df["gene"].tolist() == genes
+
+
+def test_result_store_owns_the_table_layout(tmp_path):
+    store = ResultStore(tmp_path)
+    assert store.table_path("HCT116 x/y", "greedy_search/min_traces") == tmp_path / "HCT116_x_y" / "greedy_search" / "min_traces.csv"
+    assert store.table_path(None, "necessity_test") == tmp_path / "necessity_test.csv"
+    df = pd.DataFrame({"0": [1.5, 2.0]}, index=["wt", "greedy_it1"])
+    path = store.write_table("K562", "greedy_search/min_second_iteration", df, index=True)
+    assert path.read_text() == ",0\nwt,1.5\ngreedy_it1,2.0\n"
+    pd.testing.assert_frame_equal(store.read_table("K562", "greedy_search/min_second_iteration", index_col=0), df)
+    with pytest.raises(FileNotFoundError, match="table not found"):
+        store.read_table("K562", "necessity_test")
+

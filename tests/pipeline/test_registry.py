@@ -1,14 +1,12 @@
-"""The step registry and the table schemas: one home each, and the views derived from them agree."""
+"""The step registry (creme_lib.pipeline.registry): one home for the steps, and the views derived from it agree with it and with the schemas."""
 
 import importlib
 
-import pandas as pd
 import pytest
 
 from creme_lib import pipeline as P
-from creme_lib import published, schemas
+from creme_lib import schemas
 from creme_lib.pipeline import registry
-from creme_lib.store import ResultStore
 
 
 def test_steps_are_in_run_order_and_depend_on_registered_steps():
@@ -54,26 +52,6 @@ def test_merged_tables_and_column_constants_come_from_the_schemas():
     assert fine_tile.FINE_TILE_COLUMNS == list(schemas.TABLES["fine_tile_search"].columns)
 
 
-def test_expected_columns_of_unpublished_tables_derive_from_the_schemas():
-    missing = frozenset().union(*published.PUBLISHED_MISSING.values())
-    assert published.EXPECTED_COLUMNS is published.MISSING_TABLE_COLUMNS
-    assert set(published.EXPECTED_COLUMNS) == missing
-    for name, cols in published.EXPECTED_COLUMNS.items():
-        assert set(cols) <= set(schemas.TABLES[name].columns), name  # the pipeline writes them
-
-
-def test_required_columns_outside_the_columns_are_refused():
-    with pytest.raises(ValueError, match=r"required columns \['b'\]"):
-        schemas.TableSchema("t", "t.csv", ("a",), False, "01_tss_activity", required=("a", "b"))
-
-
-def test_columns_of_an_input_dependent_table_name_the_rule():
-    with pytest.raises(ValueError, match="depend on the inputs"):
-        schemas.columns("CRE_characterization/sufficient_CRE_marks")
-    with pytest.raises(KeyError, match="no schema for table 'nope'"):
-        schemas.schema("nope")
-
-
 def test_one_home_for_the_moved_names():
     from creme_lib import experiments
     from creme_lib.experiments import fine_tile as exp_fine_tile
@@ -86,15 +64,3 @@ def test_one_home_for_the_moved_names():
     for module, gone in ((tables, ["_run_parts", "_collect", "_write_cell_table", "_cell_table_path"]),
                          (fine_tile, ["_kept_activity"])):
         assert not [n for n in gone if hasattr(module, n)], module.__name__
-
-
-def test_result_store_owns_the_table_layout(tmp_path):
-    store = ResultStore(tmp_path)
-    assert store.table_path("HCT116 x/y", "greedy_search/min_traces") == tmp_path / "HCT116_x_y" / "greedy_search" / "min_traces.csv"
-    assert store.table_path(None, "necessity_test") == tmp_path / "necessity_test.csv"
-    df = pd.DataFrame({"0": [1.5, 2.0]}, index=["wt", "greedy_it1"])
-    path = store.write_table("K562", "greedy_search/min_second_iteration", df, index=True)
-    assert path.read_text() == ",0\nwt,1.5\ngreedy_it1,2.0\n"
-    pd.testing.assert_frame_equal(store.read_table("K562", "greedy_search/min_second_iteration", index_col=0), df)
-    with pytest.raises(FileNotFoundError, match="table not found"):
-        store.read_table("K562", "necessity_test")
