@@ -444,7 +444,7 @@ def test_fallback_and_notebook_on_a_small_world(world, tmp_path):
     pipe = tmp_path / "pipeline"
     tabs = V.compute_tables(world, line, n_genes=3, n_shuffles=1, seed=0, out_dir=out, max_distance_cres=1,
                             pipeline_dir=pipe)
-    sample = V.select_genes(world, line, 3, 0)
+    sample = V.sample_world_genes(world, line, 3, 0)
     # The tables are the pipeline's own, written by its steps into its store (one part per gene).
     parts = sorted(p.stem for p in (pipe / V.FALLBACK_MODEL / line / "necessity").glob("*.csv"))
     assert parts == sorted(sample.seq_id)

@@ -36,7 +36,7 @@ from creme_lib.validation.contexts import CONTEXT_TYPES, context_confusion, cont
 from creme_lib.validation.distance import model_distance_curve, score_distance
 from creme_lib.validation.fallback import (
     FALLBACK_DIR, FALLBACK_MODEL, TABLE_STEPS, compute_tables, fallback_is_current, fallback_params, load_or_compute,
-    sample_annotation, select_genes, write_tables,
+    sample_annotation, sample_world_genes, write_tables,
 )
 from creme_lib.validation.interactions import (
     CREME_LABEL, INTERACTION_TYPES, interaction_confusion, interaction_summary, pair_visibility, score_interactions,
@@ -72,7 +72,7 @@ __all__ = [
     "score_cre_calls",
     "score_distance",
     "score_interactions",
-    "select_genes",
+    "sample_world_genes",
     "seq_id_of",
     "target_met",
     "test_effect",

@@ -44,7 +44,7 @@ TABLE_STEPS: dict[str, str] = {
 _GENE_ID = re.compile(r'gene_id "([^"]+)"')
 
 
-def select_genes(world: World, cell_line: str, n_genes: int, seed: int = 0) -> pd.DataFrame:
+def sample_world_genes(world: World, cell_line: str, n_genes: int, seed: int = 0) -> pd.DataFrame:
     """The fallback's sample: about two thirds enhancing and one third silencing genes (truth).
 
     Enhancing genes come in this order: those whose planted pair a two-round greedy search
@@ -195,7 +195,7 @@ def compute_tables(
 ) -> dict[str, pd.DataFrame]:
     """Run the pipeline's steps on a small sample when no pipeline tables exist (the fallback).
 
-    :func:`select_genes` picks the sample by truth; the pipeline then runs on a copy of the
+    :func:`sample_world_genes` picks the sample by truth; the pipeline then runs on a copy of the
     world's annotation holding only those genes (:func:`sample_annotation`,
     :func:`fallback_params`): step 01 (TSS activity), 02 (context dependence and the
     context categories), 04 and 05 (necessity and sufficiency on the 38 tiles), 09 (greedy
@@ -248,7 +248,7 @@ def compute_tables(
         # score the world against a different model.
         raise ValueError(f"the world at {world.root} has its own mechanism; the pipeline's synthetic model "
                          "computes the default one, so its tables would not be this world's")
-    sample = select_genes(world, cell_line, n_genes, seed)
+    sample = sample_world_genes(world, cell_line, n_genes, seed)
     with contextlib.ExitStack() as stack:
         if pipeline_dir is None:
             pipeline_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="creme-validation-"))
