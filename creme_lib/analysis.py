@@ -91,6 +91,37 @@ def fold_change(mut: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.asarray(mut, np.float64) / np.asarray(reference, np.float64)
 
 
+def fold_change_over_max(
+    table: pd.DataFrame, value: str, by: str | list[str], name: str = "Fold change over control"
+) -> pd.DataFrame:
+    """Each group's ``value`` divided by its maximum over the group's rows (the paper's distance profile).
+
+    The paper's ``distance_test.csv`` calls this column ``Fold change over control``: per CRE
+    (and cell line) the mean TSS activity with the CRE at each of the 38 positions divided
+    by its maximum over the positions, so every CRE's profile peaks at exactly 1.0 (checked
+    against the published table, ``tests/test_analysis.py``). The TSS-only control cancels
+    in that ratio, whence the name.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``(R, ...)`` rows, e.g. one per (CRE, position).
+    value : str
+        The activity column (model units), e.g. ``"mut"``.
+    by : str or list of str
+        The columns naming a profile, e.g. ``"enf_data_id"``.
+    name : str
+        The column written.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` with ``name`` added (or replaced), in ``(0, 1]`` for positive activities.
+    """
+    v = table[value].astype(np.float64)
+    return table.assign(**{name: v / v.groupby([table[c] for c in ([by] if isinstance(by, str) else by)]).transform("max")})
+
+
 def normalized_tile_effect(mut: np.ndarray, control: np.ndarray, norm: np.ndarray) -> np.ndarray:
     """Sufficiency effect ``(MUT - CONTROL) / norm``; ``norm`` is WT or CONTROL."""
     return (np.asarray(mut, np.float64) - np.asarray(control, np.float64)) / np.asarray(norm, np.float64)

@@ -48,7 +48,6 @@ __all__ = [
     "tss_offset_kb",
     "add_iteration",
     "second_iteration_wide",
-    "fold_change_over_max",
     "paired_context_effects",
     "model_activity_pairs",
     "fine_tile_scores_long",
@@ -297,17 +296,6 @@ def second_iteration_wide(df: pd.DataFrame) -> pd.DataFrame:
         additive=1.0 + (r1 - 1.0) + (r2 - 1.0),
         multiplicative=r1 * r2,
     )
-
-
-def fold_change_over_max(
-    df: pd.DataFrame,
-    value: str = "Fold change over control",
-    by: tuple[str, ...] = ("cell line", "enf_data_id"),
-    name: str = "Fold change over max",
-) -> pd.DataFrame:
-    """Each CRE's distance profile divided by its maximum over positions (ED Fig. 5a,b)."""
-    m = df.groupby(list(by), sort=False)[value].transform("max")
-    return df.assign(**{name: df[value] / m})
 
 
 def paired_context_effects(

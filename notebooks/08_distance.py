@@ -14,8 +14,8 @@
 # # TSS-CRE distance test
 #
 # Each sufficient CRE (the strongest `max_cres` per class) is moved to every tile position
-# of its own shuffled backgrounds (shared across positions). `Fold change over control` is
-# the activity relative to the CRE at its original position.
+# of its own shuffled backgrounds (shared across positions). `Fold change over control` is,
+# as in the paper's table, the activity relative to the CRE's maximum over all positions.
 
 # %% tags=["parameters"]
 # Run parameters (papermill injects the Snakefile's values after this cell).

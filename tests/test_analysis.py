@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from creme_lib.analysis import (
+    fold_change_over_max,
     PAPER,
     Thresholds,
     additive_model,
@@ -65,3 +66,43 @@ def test_interaction_classes(trace, direction, expected):
     if expected is None:
         additive = [1.0, 0.7 + 0.25, 0.55 + 0.25]  # MSE 0.0625
     assert classify_interaction(np.array(trace), np.array(additive), direction=direction) == expected
+
+
+# --------------------------------------------------------- distance: fold change over max
+def test_fold_change_over_max_per_group():
+    t = pd.DataFrame({"id": ["a", "a", "a", "b", "b"], "mut": [1.0, 4.0, 2.0, 3.0, 6.0]})
+    out = fold_change_over_max(t, "mut", "id")
+    assert out["Fold change over control"].tolist() == [0.25, 1.0, 0.5, 0.5, 1.0]
+    assert "Fold change over control" not in t.columns  # a new frame, the input unchanged
+
+
+def _published_or_skip(name):
+    from creme_lib import published as pub
+
+    if not pub.has_table(None, "enformer", name):
+        pytest.skip("published tables not found")
+    return pub
+
+
+def test_fold_change_over_max_reproduces_the_published_distance_table():
+    # The published "Fold change over control" is each CRE's activity over its maximum across
+    # positions. Rebuild the activity from the table's own columns (silencers: control *
+    # (1 + effect); enhancers: control + effect * WT, WT from the selected contexts) and
+    # recompute the column with the library's rule.
+    from creme_lib import ids
+
+    pub = _published_or_skip("distance_test")
+    d = pub.load_table(None, "enformer", "distance_test")
+    wt = pd.concat([pub.load_table(None, "enformer", "selected_contexts", c).assign(**{"cell line": c})
+                    for c in ("K562", "GM12878", "PC-3")]).set_index(["cell line", "seq_id"])["wt"]
+    seq = d["enf_data_id"].map(lambda e: ids.split_enf_data_id(e)[0])
+    w = wt.reindex(pd.MultiIndex.from_arrays([d["cell line"], seq])).to_numpy()
+    enh = (d["tile class"] == "Enhancer").to_numpy()
+    eff, ctl = d["CRE sufficiency effect"].to_numpy(), d["control"].to_numpy()
+    mut = np.where(enh, ctl + eff * w, ctl * (1 + eff))
+    assert not np.isnan(mut).any()
+    got = fold_change_over_max(d.assign(mut=mut), "mut", ["cell line", "enf_data_id"], "recomputed")["recomputed"]
+    pub_fc = d["Fold change over control"].to_numpy()
+    assert np.abs(got - pub_fc)[~enh].max() < 1e-6  # float32 round-off of the published values
+    assert np.abs(got - pub_fc)[enh].max() < 1e-3  # WT read from another table (float32, rounded)
+    assert (d.groupby(["cell line", "enf_data_id"])["Fold change over control"].max() == 1.0).all()

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from creme_lib import analysis
 from creme_lib.analysis import classify_tiles
 from creme_lib.experiments import (
     context_dependence_test,
@@ -112,7 +113,9 @@ def test_distance_curve_is_the_models_decay(wt):
     np.testing.assert_allclose(res.control_tss[:, 0], 2.0)
     np.testing.assert_allclose(res.distance, positions + 256 - 4096)
     df = res.to_frame()
-    np.testing.assert_allclose(df["Fold change over control"], expected / expected[ENH_TILE], rtol=1e-6)
+    np.testing.assert_allclose(df["Fold change over original position"], expected / expected[ENH_TILE], rtol=1e-6)
+    over_max = analysis.fold_change_over_max(df, "mut", "seq_id")["Fold change over control"]
+    np.testing.assert_allclose(over_max, expected / expected.max(), rtol=1e-6)
 
 
 def test_distance_rejects_positions_on_the_tss(wt):

@@ -344,7 +344,8 @@ def test_distance_effect_curve(source):
     d = table(source, "distance_test")
     with strict():
         fig = plots.distance_effect_curve(d, reference=1.0)
-        fig2 = plots.distance_effect_curve(pub.fold_change_over_max(d), y="Fold change over max")
+        fig2 = plots.distance_effect_curve(analysis.fold_change_over_max(d, "Fold change over control", "enf_data_id",
+                                                                          "Fold change over max"), y="Fold change over max")
     render(fig)
     render(fig2)
     for cls in analysis.TILE_CLASSES:

@@ -50,7 +50,9 @@ class DistanceResult:
     def to_frame(self) -> pd.DataFrame:
         """One row per (position, track).
 
-        ``Fold change over control`` is MUT / (CRE at its original place); ``Normalized CRE
+        ``Fold change over original position`` is MUT / (MUT with the CRE at its original
+        place); the paper's ``Fold change over control`` (MUT over its maximum across
+        positions) is :func:`creme_lib.analysis.fold_change_over_max` of ``mut``. ``Normalized CRE
         effect`` is (MUT - TSS-only control) / WT and ``Normalized CRE effect (control)`` the
         same over the TSS-only control, the paper's normalizations for enhancers and silencers.
         """
@@ -73,7 +75,7 @@ class DistanceResult:
                 "control": ctl,
                 "control_tss": ctl_tss,
                 "wt": np.broadcast_to(self.wt, (p, k)),
-                "Fold change over control": mut / ctl,
+                "Fold change over original position": mut / ctl,
                 "Normalized CRE effect": (mut - ctl_tss) / self.wt[None],
                 "Normalized CRE effect (control)": (mut - ctl_tss) / ctl_tss,
             },

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from creme_lib.analysis import fold_change_over_max
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import load_window, make_engine, tiles_of
 from creme_lib.pipeline.tables import DISTANCE_COLUMNS, _drop_track, collect_parts, load_sufficient_cres, run_parts, write_cell_table
@@ -13,8 +14,9 @@ from creme_lib.pipeline.tables import DISTANCE_COLUMNS, _drop_track, collect_par
 def run_distance(cfg: PipelineConfig) -> pd.DataFrame | None:
     """Step 08: each sufficient CRE moved to every tile position in shared backgrounds.
 
-    Columns as the paper's ``distance_test.csv``: ``Fold change over control`` (MUT over
-    the CRE at its own position), ``CRE sufficiency effect`` ((MUT - TSS-only control) /
+    Columns as the paper's ``distance_test.csv``: ``Fold change over control`` (mean TSS
+    activity with the CRE at the position over its maximum across positions, as the
+    published table: :func:`creme_lib.analysis.fold_change_over_max`), ``CRE sufficiency effect`` ((MUT - TSS-only control) /
     WT for enhancers, / control for silencers), ``Binned distance (Kb)``, ``Normalized CRE
     effect (control)`` (the CRE's sufficiency-test effect), ``cell line``, ``control``
     (TSS-only activity), ``enf_data_id, context, tile class``.
@@ -35,6 +37,8 @@ def run_distance(cfg: PipelineConfig) -> pd.DataFrame | None:
     if not cfg.collecting:
         return None
     df = collect_parts(cfg, "distance", ids)
+    if not df.empty:
+        df = fold_change_over_max(df, "mut", "enf_data_id")
     if df.empty:
         out = pd.DataFrame(columns=DISTANCE_COLUMNS)
     else:

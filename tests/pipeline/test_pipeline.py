@@ -239,9 +239,9 @@ def test_downstream_tables(tiny_run):
     dist = P.read_cell_table(cfg, "distance_test")
     assert len(dist) == 38 * dist.enf_data_id.nunique() > 0
     for eid, g in dist.groupby("enf_data_id"):
-        start = int(eid.rsplit("_", 2)[1])
-        own = g[g["Binned distance (Kb)"] == np.round(((start + 2500) - 98304) / 5000) * 5]
-        assert own["Fold change over control"].to_numpy() == pytest.approx(1.0)
+        # The paper's meaning: over the CRE's maximum across positions (peak exactly 1.0).
+        assert g["Fold change over control"].max() == pytest.approx(1.0, abs=1e-12)
+        assert (g["Fold change over control"] > 0).all()
     loc = P.read_cell_table(cfg, "greedy_search/min_locations")
     assert (loc.groupby("seq_id").size() == 38).all()
     assert (loc.groupby("seq_id").tile_selected.sum() == TINY["n_greedy_rounds"]).all()
