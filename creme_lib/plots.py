@@ -1481,7 +1481,9 @@ def locus_test_panels(distance: pd.DataFrame, multiplicity: Sequence[float], gre
     Parameters
     ----------
     distance : DataFrame
-        ``Binned distance (Kb)`` and ``Fold change over control`` of the CRE at each position.
+        ``Binned distance (Kb)`` and ``Fold change over control`` of the CRE at each position
+        (the paper's meaning: over the CRE's maximum across positions,
+        :func:`creme_lib.analysis.fold_change_over_max`).
     multiplicity : array-like, shape (n_copies,)
         Activity with 1, 2, ... copies relative to one copy.
     greedy : creme_lib.experiments.interactions.GreedyResult
@@ -1492,7 +1494,7 @@ def locus_test_panels(distance: pd.DataFrame, multiplicity: Sequence[float], gre
     fig = Figure(figsize=(BOOK_WIDTH * 1.5, 2.9), layout="constrained")
     a, b, c = fig.subplots(1, 3)
     a.plot(distance["Binned distance (Kb)"], distance["Fold change over control"], "o-", ms=3)
-    a.set(xlabel="CRE position - TSS (kb)", ylabel="fold change over control", title="distance test")
+    a.set(xlabel="CRE position - TSS (kb)", ylabel="fold change over max", title="distance test")
     m = np.asarray(multiplicity, np.float64)
     b.plot(np.arange(1, m.size + 1), m, "o-", ms=3)
     b.set(xlabel="copies", ylabel="activity / one copy", title="multiplicity test")

@@ -44,7 +44,7 @@ overrides = {}  # other preset fields, e.g. {"n_greedy_rounds": 5}
 
 # %%
 # %matplotlib inline
-from creme_lib import pipeline, plots
+from creme_lib import analysis, pipeline, plots
 
 pipeline.setup_logging()
 if chromosome is None:
@@ -91,7 +91,8 @@ plots.locus_tile_effects(kb, res.necessity.effect[:, 0], res.sufficiency.effect_
 # ## Distance, multiplicity and higher-order interactions
 
 # %%
-plots.locus_test_panels(res.distance.to_frame(), res.multiplicity.normalized, res.greedy, cfg.thresholds)
+distance = analysis.fold_change_over_max(res.distance.to_frame(), "mut", "seq_id")  # the paper's column
+plots.locus_test_panels(distance, res.multiplicity.normalized, res.greedy, cfg.thresholds)
 
 # %% [markdown]
 # ## Fine-tile search of the strongest tile
