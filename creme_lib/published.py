@@ -39,6 +39,8 @@ __all__ = [
     "MissingTableError",
     "resolve_results_dir",
     "is_published",
+    "describe_source",
+    "PUBLISHED_SOURCE",
     "table_path",
     "has_table",
     "load_table",
@@ -129,6 +131,28 @@ def is_published(results_dir: str | Path | None) -> bool:
         return Path(results_dir).resolve() == published_results_dir().resolve()
     except OSError:  # pragma: no cover - unreadable path
         return False
+
+
+#: Where the published copy comes from (its README in the shared data folder).
+PUBLISHED_SOURCE = "the authors' published tables (Zenodo doi 10.5281/zenodo.12584210, results/summary_csvs)"
+
+
+def describe_source(results_dir: str | Path | None = None) -> str:
+    """A reader's name for a results folder, without the machine's absolute paths.
+
+    ``None`` (or the published copy's location) gives :data:`PUBLISHED_SOURCE`; a fresh
+    run's folder is named relative to the working directory when inside it (``results``),
+    else by its last two path parts.
+    """
+    if is_published(results_dir):
+        return PUBLISHED_SOURCE
+    p = Path(results_dir).resolve()
+    try:
+        rel = p.relative_to(Path.cwd().resolve())
+        shown = rel.as_posix() if rel.parts else "."
+    except ValueError:
+        shown = "/".join(p.parts[-2:])
+    return f"this book's pipeline run (`{shown}`)"
 
 
 def _selected_genes_path(folder: Path, cell_line: str) -> Path | None:

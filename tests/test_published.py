@@ -19,3 +19,16 @@ def test_load_table_errors_name_the_file(tmp_path):
     assert pub.load_table(None, "enformer", "necessity_test", cell_line="PC-3")["cell_line"].eq("PC-3").all()
     g = pub.selected_genes(None, "borzoi", "GM12878")
     assert len(g) == 10_000 and g["seq_id"].str.match(r".+_chr\w+_\d+_[+-]$").all()
+
+
+def test_describe_source_names_no_machine_path(tmp_path, monkeypatch):
+    assert pub.describe_source(None) == pub.PUBLISHED_SOURCE
+    assert "zenodo" in pub.PUBLISHED_SOURCE.lower()
+    run = tmp_path / "repo" / "results"
+    run.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "repo")
+    assert pub.describe_source(run) == "this book's pipeline run (`results`)"
+    assert pub.describe_source("results") == "this book's pipeline run (`results`)"
+    monkeypatch.chdir(tmp_path)
+    elsewhere = pub.describe_source(tmp_path / "x" / "y" / "run")
+    assert str(tmp_path) not in elsewhere and "y/run" in elsewhere
