@@ -34,3 +34,14 @@ def published_results_dir() -> Path:
     a fresh pipeline run's ``results/`` folder.
     """
     return shared_data_dir() / "creme_paper_results" / "summary_csvs"
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` as a page may show it: relative to the working directory when inside it,
+    else its last two parts, never the machine's absolute path."""
+    p = Path(path).resolve()
+    try:
+        rel = p.relative_to(Path.cwd().resolve())
+        return rel.as_posix() if rel.parts else "."
+    except ValueError:
+        return "/".join(p.parts[-2:])

@@ -27,7 +27,7 @@ import pandas as pd
 
 from creme_lib.analysis import Thresholds, classify_context, default_thresholds
 from creme_lib.ids import seq_ids
-from creme_lib.paths import published_results_dir
+from creme_lib.paths import display_path, published_results_dir
 from creme_lib.schemas import required_columns
 
 __all__ = [
@@ -146,13 +146,7 @@ def describe_source(results_dir: str | Path | None = None) -> str:
     """
     if is_published(results_dir):
         return PUBLISHED_SOURCE
-    p = Path(results_dir).resolve()
-    try:
-        rel = p.relative_to(Path.cwd().resolve())
-        shown = rel.as_posix() if rel.parts else "."
-    except ValueError:
-        shown = "/".join(p.parts[-2:])
-    return f"this book's pipeline run (`{shown}`)"
+    return f"this book's pipeline run (`{display_path(results_dir)}`)"
 
 
 def _selected_genes_path(folder: Path, cell_line: str) -> Path | None:

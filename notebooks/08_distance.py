@@ -42,9 +42,9 @@ import pandas as pd
 
 from creme_lib import pipeline, plots
 
-pipeline.setup_logging()
 cfg = pipeline.notebook_config(globals())
-print(f"{cfg.cell_line}, {cfg.model} model; results in {cfg.root}")
+pipeline.log_to_file(cfg)  # the page shows results, the log goes to the run folder
+print(pipeline.describe_run(cfg))
 
 # %%
 table = pipeline.run_distance(cfg)

@@ -61,7 +61,7 @@ cell_lines = [c for c in cell_lines if c in world.cell_lines]
 tables, sources = validation.load_or_compute(results_dir, world, cell_lines, n_genes, n_shuffles, seed)
 report = validation.validate(world, tables, cell_lines)
 minimum = validation.TARGET_MINIMUM  # the target's precision and recall
-print(f"world: {world.root}")
+print(f"world: {world.root.name} ({len(world.genes)} genes, cell lines {', '.join(world.cell_lines)})")
 display(sources)
 
 # %% [markdown]

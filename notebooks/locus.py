@@ -46,7 +46,6 @@ overrides = {}  # other preset fields, e.g. {"n_greedy_rounds": 5}
 # %matplotlib inline
 from creme_lib import analysis, pipeline, plots
 
-pipeline.setup_logging()
 if chromosome is None:
     # An example gene of the embedded world: the first one with an enhancing program here.
     from creme_lib.world import default_world
@@ -65,6 +64,7 @@ cfg = pipeline.configure(
     cell_line, model, genome_fasta, None, require_annotation=False, seed=seed,
     n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
 )
+pipeline.log_to_file(cfg)
 res = pipeline.run_locus(cfg, chromosome, int(tss), strand, gene_name, [tuple(p) for p in partners or []])
 print(res.seq_id, "|", cfg.model, "model,", cfg.cell_line)
 for note in res.notes:

@@ -52,7 +52,7 @@ effects would not be comparable with the others'.
 from creme_lib.pipeline.config import (
     BORZOI_PRESET, ENFORMER_PRESET, PRESETS, SEQ_LENGTHS, SYNTHETIC_PRESET, PipelineConfig, Preset, available_tracks,
     track_label, track_title,
-    config_from_params, configure, setup_logging,
+    config_from_params, configure, describe_run, log_to_file, setup_logging,
 )
 from creme_lib.pipeline.config import NOTEBOOK_PARAMETERS, notebook_config
 from creme_lib.pipeline.runtime import get_model, load_window, make_engine, tiles_of
@@ -93,6 +93,6 @@ __all__ = [
     "run_multiplicity", "merge_tables", "LocusResults", "run_locus", "execute_notebook", "page_title",
     "write_toc", "compose_toc", "read_cell_table", "main", "STEP_FUNCTIONS", "run_step", "config_from_params", "SEQ_LENGTHS",
     "PROMOTER_PART", "PROMOTER_PAGES", "PROMOTER_PARAMETERS",
-    "NOTEBOOK_PARAMETERS", "notebook_config",
+    "NOTEBOOK_PARAMETERS", "notebook_config", "log_to_file", "describe_run",
     "Step", "STEP_REGISTRY", "STEP_TITLES", "run_parts", "collect_parts", "write_cell_table",
 ]

@@ -516,12 +516,38 @@ def notebook_config(namespace: dict[str, Any]) -> PipelineConfig:
     return config_from_params({k: namespace.get(k, default) for k, default in NOTEBOOK_PARAMETERS.items()})
 
 
-def setup_logging(level: int = logging.INFO) -> None:
-    """Send the pipeline's log (skips, warnings, progress) to stdout, as notebooks show it."""
+def setup_logging(level: int = logging.INFO, log_file: str | os.PathLike | None = None) -> None:
+    """Send the pipeline's log (skips, warnings, progress) to stdout, or append it to ``log_file``.
+
+    Command-line runs (``creme_lib.pipeline.cli``, the Snakefile's jobs) log to stdout; the
+    notebooks log to a file (:func:`log_to_file`), so that rendered pages hold no log lines.
+    Calling it again replaces the earlier destination.
+    """
     logger = logging.getLogger("creme_lib")
-    if not any(getattr(h, "_creme_pipeline", False) for h in logger.handlers):
-        h = logging.StreamHandler(sys.stdout)
+    for h in [h for h in logger.handlers if getattr(h, "_creme_pipeline", False)]:
+        logger.removeHandler(h)
+        h.close()
+    if log_file is None:
+        h: logging.Handler = logging.StreamHandler(sys.stdout)
         h.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        h._creme_pipeline = True  # type: ignore[attr-defined]
-        logger.addHandler(h)
+    else:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        h = logging.FileHandler(log_file, mode="a", encoding="utf-8")
+        h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    h._creme_pipeline = True  # type: ignore[attr-defined]
+    logger.addHandler(h)
     logger.setLevel(level)
+
+
+def log_to_file(cfg: "PipelineConfig") -> Path:
+    """Log a notebook's run to ``<root>/<cell line>/pipeline.log`` (appended); returns the path."""
+    path = cfg.store().table_path(cfg.cell_line, "pipeline").with_suffix(".log")
+    setup_logging(log_file=path)
+    return path
+
+
+def describe_run(cfg: "PipelineConfig") -> str:
+    """One line naming the cell line, the model and the results folder, without machine paths."""
+    from creme_lib.published import describe_source
+
+    return f"{cfg.cell_line}, {cfg.model} model; results: {describe_source(cfg.root)}"

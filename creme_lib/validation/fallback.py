@@ -331,6 +331,7 @@ def load_or_compute(
     for line in missing:
         if not fallback_is_current(fb, line, world, n_genes, n_shuffles, seed):
             compute_tables(world, line, n_genes, n_shuffles, seed, out_dir=fb, pipeline_dir=fb / "pipeline")
+    from creme_lib.paths import display_path
     from creme_lib.store import safe_name
 
     def source(c: str) -> str:
@@ -343,7 +344,7 @@ def load_or_compute(
     src = pd.DataFrame({
         "cell_line": list(cell_lines),
         "source": [source(c) for c in cell_lines],
-        "folder": [str(fb / c) if c in missing else str(results_dir) for c in cell_lines],
+        "folder": [display_path(fb / c) if c in missing else display_path(results_dir) for c in cell_lines],
     })
     if not missing:
         return tables, src

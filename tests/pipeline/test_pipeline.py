@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -625,6 +626,11 @@ def test_every_notebook_runs_and_is_a_book_page(snakemake_run):
         assert not errors, step
         text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
         assert "E0000" not in text and "absl::InitializeLog" not in text
+        # A page is for readers: no log lines (they go to the run's pipeline.log) and no
+        # absolute paths of the machine that built it.
+        assert not re.search(r"^(DEBUG|INFO|WARNING|ERROR) creme_lib", text, re.M), step
+        assert str(tmp) not in text and str(ROOT) not in text, step
+    assert (tmp / "results" / "synthetic" / "GM12878" / "pipeline.log").read_text().count("parts computed") >= 1
     toc = (tmp / "book" / "_toc_generated.yml").read_text()
     assert toc.count("_GM12878") == len(P.STEPS) and toc.count(".md") == 0
     assert P.PROMOTER_PART in toc and (tmp / "results" / "promoters" / "ecoli" / "test_scores.csv").is_file()
