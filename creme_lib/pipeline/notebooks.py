@@ -120,14 +120,76 @@ def page_title(step: str, cell_line: str, model: str) -> str:
     return f"{step[:2]} {STEP_TITLES.get(step, step)}: {cell_line} ({model} model)"
 
 
+#: The part of the book's own ``_toc.yml`` that the run's how-to pages (the locus page) join.
+LIBRARY_PART = "Using the library"
+#: Where the figure pages are, relative to the repository (their table reads tell which step feeds them).
+FIGURES_DIR = Path(__file__).resolve().parents[2] / "book" / "figures"
+
+
+def figures_fed_by(step: str, figures_dir: str | os.PathLike = FIGURES_DIR) -> list[str]:
+    """The figure pages (stems, e.g. ``"fig2"``) that read a table the step writes.
+
+    Read off each page's ``load_table`` / ``has_table`` calls and the tables' schemas
+    (:func:`creme_lib.schemas.tables_of_step`), so the mapping cannot drift from the pages.
+    """
+    import re
+
+    from creme_lib.schemas import tables_of_step
+
+    names = {t.name.split("/")[-1] if t.name.startswith("CRE_characterization/") else t.name for t in tables_of_step(step)}
+    found = []
+    for page in sorted(Path(figures_dir).glob("*.md"), key=lambda p: (p.stem.startswith("ed_"), int(re.sub(r"\D", "", p.stem) or 0))):
+        calls = re.findall(r"(?:load_table|has_table)\(([^)]*)\)", page.read_text())
+        used = {w for c in calls for w in re.findall(r"\"([\w/]+)\"", c)}
+        if re.search(r"\b(selected_genes|model_activity_pairs)\(", page.read_text()):
+            used.add("selected_genes")  # the tidy readers of the selected-genes tables
+        if used & names:
+            found.append(page.stem)
+    return found
+
+
+def _figure_label(stem: str) -> str:
+    return f"Extended Data Fig. {stem[6:]}" if stem.startswith("ed_fig") else f"Fig. {stem[3:]}"
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_cell_line_index(folder: Path, cell_line: str, step_pages: dict[str, Path], model: str,
+                          figures_dir: str | os.PathLike = FIGURES_DIR) -> Path:
+    """``<folder>/run_<cell line>.md``: one cell line's run, a row per step with its page and the
+    paper figures it feeds (links relative to the generated pages' folder)."""
+    fig_rel = Path(os.path.relpath(Path(figures_dir).resolve(), Path(folder).resolve())).as_posix()
+    rows = []
+    for step, page in step_pages.items():
+        figs = ", ".join(f"[{_figure_label(f)}]({fig_rel}/{f}.md)" for f in figures_fed_by(step, figures_dir)) or "-"
+        rows.append(f"| {step[:2]} {STEP_TITLES.get(step, step)} | [{cell_line}]({page.name}) | {figs} |")
+    text = (
+        f"# {cell_line}: this run's pages\n\n"
+        f"Every step of the pipeline run with the {model} model for {cell_line}, in run order, and the "
+        "paper's figures whose panels read the step's tables (drawn from the published tables by "
+        "default, from this run with `results_dir`).\n\n"
+        "| step | page | feeds |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n"
+    )
+    out = Path(folder) / f"run_{cell_line}.md"
+    _write_text(out, text)
+    return out
+
+
 def write_toc(output: str | os.PathLike, pages: Sequence[str | os.PathLike], model: str, root: str | os.PathLike = ".") -> Path:
     """Write a jupyter-book TOC fragment for the generated pages, and a landing page per step.
 
-    For every step with pages, ``<output folder>/<step>.md`` is written (title and a
-    ``{tableofcontents}`` of its cell lines) and becomes a chapter whose sections are the
-    step's pages. The fragment is a ``parts:`` list with one part, to paste under
-    ``parts:`` in ``_toc.yml``, and a second part, :data:`~creme_lib.pipeline.notebooks.PROMOTER_PART`, when pages named
-    ``promoters_*`` are given; paths are relative to ``root`` (the book root), no suffix.
+    The run's part opens with a page per cell line (:func:`write_cell_line_index`: its
+    step pages and the figures they feed); then, for every step with pages,
+    ``<output folder>/<step>.md`` is written (title and a ``{tableofcontents}`` of its cell
+    lines) and becomes a chapter whose sections are the step's pages. Pages of no step (the
+    locus how-to) go to a part captioned :data:`LIBRARY_PART`, which :func:`compose_toc`
+    merges into the book's own part of that name; pages named ``promoters_*`` form the part
+    :data:`~creme_lib.pipeline.notebooks.PROMOTER_PART`. Paths are relative to ``root``
+    (the book root), no suffix.
 
     Returns
     -------
@@ -159,11 +221,18 @@ def write_toc(output: str | os.PathLike, pages: Sequence[str | os.PathLike], mod
         tmp.write_text(text)
         os.replace(tmp, landing)
         chapters.append({"file": rel(landing), "sections": [{"file": rel(p)} for p in mine]})
+    by_cell: dict[str, dict[str, Path]] = {}
+    for step in STEPS:
+        for p in pages:
+            if Path(p).name.startswith(step + "_"):
+                by_cell.setdefault(Path(p).stem[len(step) + 1:], {})[step] = Path(p)
+    index = [{"file": rel(write_cell_line_index(output.parent, c, by_cell[c], model))} for c in by_cell]
     promoter_pages = [Path(p) for p in pages if Path(p).name.startswith(PROMOTER_PAGE_PREFIX)]
-    # Pages of no step (the locus notebook) follow as chapters of their own.
-    chapters += [{"file": rel(Path(p))} for p in pages
-                 if not any(Path(p).name.startswith(s + "_") for s in STEPS) and Path(p) not in promoter_pages]
-    part = [{"caption": f"Pipeline run ({model} model)", "chapters": chapters}]
+    how_to = [{"file": rel(Path(p))} for p in pages
+              if not any(Path(p).name.startswith(s + "_") for s in STEPS) and Path(p) not in promoter_pages]
+    part = [{"caption": f"Pipeline run ({model} model)", "chapters": index + chapters}]
+    if how_to:
+        part.insert(0, {"caption": LIBRARY_PART, "chapters": how_to})
     if promoter_pages:
         part.append({"caption": PROMOTER_PART, "chapters": [{"file": rel(p)} for p in sorted(promoter_pages)]})
     text = "# Generated by the Snakefile (rule toc); paste under `parts:` in _toc.yml.\n" + yaml.safe_dump(part, sort_keys=False)
@@ -185,6 +254,12 @@ def compose_toc(base: str | os.PathLike, fragment: str | os.PathLike, output: st
     toc = yaml.safe_load(Path(base).read_text())
     extra = yaml.safe_load(Path(fragment).read_text()) or []
     parts = toc.get("parts", [])
+    # A fragment part whose caption the book already has joins it (the locus page joins
+    # "Using the library"); the others are inserted as parts of their own.
+    captions = {p.get("caption"): p for p in parts}
+    for p in [p for p in extra if p.get("caption") in captions]:
+        captions[p["caption"]]["chapters"] = captions[p["caption"]].get("chapters", []) + p["chapters"]
+    extra = [p for p in extra if p.get("caption") not in captions]
     at = next((i for i, p in enumerate(parts) if p.get("caption") == before), len(parts))
     toc["parts"] = parts[:at] + extra + parts[at:]
     output = Path(output)

@@ -313,10 +313,18 @@ def test_write_toc(tmp_path):
 
     part = yaml.safe_load(out.read_text())[0]
     assert part["caption"] == "Pipeline run (synthetic model)"
-    assert part["chapters"][0] == {
+    # A page per cell line first (what a reader of one cell line looks for), then the steps.
+    assert part["chapters"][:2] == [{"file": "book/run_K562"}, {"file": "book/run_PC-3"}]
+    assert part["chapters"][2] == {
         "file": "book/01_tss_activity",
         "sections": [{"file": "book/01_tss_activity_K562"}, {"file": "book/01_tss_activity_PC-3"}],
     }
+    index = (tmp_path / "book" / "run_PC-3.md").read_text()
+    assert index.startswith("# PC-3: this run's pages")
+    assert "[PC-3](04_necessity_PC-3.ipynb)" in index and "K562" not in index
+    # The necessity step feeds Fig. 2 and ED Fig. 3 (pages that read necessity_test.csv).
+    row = next(ln for ln in index.splitlines() if ln.startswith("| 04"))
+    assert "[Fig. 2](" in row and "[Extended Data Fig. 3](" in row and "fig4" not in row
     assert (tmp_path / "book" / "04_necessity.md").read_text().startswith("# 04 CRE necessity test")
     # The contextual-regression pages form a part of their own.
     out = P.write_toc(tmp_path / "book" / "_toc_generated.yml", [*pages, tmp_path / "book" / "promoters_01_model.ipynb"],
@@ -325,6 +333,15 @@ def test_write_toc(tmp_path):
     assert [p["caption"] for p in parts] == ["Pipeline run (synthetic model)", P.PROMOTER_PART]
     assert parts[1]["chapters"] == [{"file": "book/promoters_01_model"}]
     assert "promoters" not in str(parts[0])
+    # A page of no step (the locus how-to) joins the book's "Using the library" part.
+    out = P.write_toc(tmp_path / "book" / "_toc_generated.yml", [*pages, tmp_path / "book" / "locus.ipynb"],
+                      "synthetic", root=tmp_path)
+    full = P.compose_toc(ROOT / "_toc.yml", out, tmp_path / "_toc_full.yml")
+    toc = yaml.safe_load(full.read_text())
+    library = next(p for p in toc["parts"] if p["caption"] == "Using the library")
+    assert library["chapters"][0] == {"file": "book/quickstart"} and {"file": "book/locus"} in library["chapters"]
+    assert [p["caption"] for p in toc["parts"]].count("Using the library") == 1
+    assert "locus" not in str(next(p for p in toc["parts"] if p["caption"].startswith("Pipeline run")))
 
 
 def test_promoter_templates_share_one_parameter_list():
