@@ -491,7 +491,10 @@ def summarize_audit(audit: pd.DataFrame) -> pd.DataFrame:
 
 
 def style_audit(audit: pd.DataFrame):
-    """The audit as a pandas Styler: mismatches red, not-recomputable rows grey."""
+    """The audit as a pandas Styler for a page: ``match`` first (as yes / no / -), mismatches
+    red, not-recomputable rows grey, small type and a bounded ``how`` column, so a row stays
+    one or two lines high and the table fits a 1280 px page."""
+    audit = audit[["match", *[c for c in audit.columns if c != "match"]]]
 
     def colour(row):
         if pd.isna(row["match"]):
@@ -502,4 +505,13 @@ def style_audit(audit: pd.DataFrame):
             c = "background-color: #fde0dd; font-weight: bold"
         return [c] * len(row)
 
-    return audit.style.apply(colour, axis=1).hide(axis="index")
+    styles = [
+        {"selector": "td, th", "props": "font-size: 0.78em; padding: 2px 6px; vertical-align: top"},
+        {"selector": "td.col_heading, th.col_heading", "props": "white-space: nowrap"},
+    ]
+    st = audit.style.apply(colour, axis=1).hide(axis="index").set_table_styles(styles)
+    st = st.format({"match": lambda v: "-" if pd.isna(v) else ("yes" if v else "no")}, na_rep="")
+    for col, width in (("how", "26em"), ("source_table", "16em"), ("quantity", "14em")):
+        if col in audit.columns:
+            st = st.set_properties(subset=[col], **{"max-width": width, "overflow-wrap": "anywhere"})
+    return st

@@ -268,3 +268,9 @@ def test_summary_and_style(published_audit):
     assert s.loc["ED Fig. 4", "mismatch"] == 1
     html = audit.style_audit(published_audit).to_html()
     assert "#fde0dd" in html
+    # Readable on a page: the verdict comes first, as words, and the long columns are bounded.
+    st = audit.style_audit(published_audit)
+    assert list(st.data.columns)[0] == "match" and set(st.data.columns) == set(published_audit.columns)
+    first_row = html.split("<tbody>")[1].split("</tr>")[0]
+    assert first_row.split("<td")[1].split(">", 1)[1].split("<")[0] in ("yes", "no", "-")
+    assert "max-width: 26em" in html
