@@ -1548,7 +1548,7 @@ def validation_scores(summary: pd.DataFrame, thresholds: Thresholds, minimum: fl
                       scores: Sequence[str] = ("precision", "recall", "recall_planted")) -> Figure:
     """Precision and recall of CREME's CRE calls per cell line: a panel per tile class (rows) and test (columns).
 
-    ``summary`` is :func:`creme_lib.validation.precision_recall` (``cell_line, test, class,
+    ``summary`` is :func:`creme_lib.validation.calls.precision_recall` (``cell_line, test, class,
     n_called, n_detectable`` and the ``scores``); bars of one cell line sit side by side, a
     dashed line marks the target ``minimum``, each panel's title the test's call threshold
     (``thresholds.necessity`` / ``.sufficiency``) and each tick the n called and detectable.
@@ -1599,7 +1599,7 @@ def _count_heatmap(cm: pd.DataFrame, ax: Axes, cmap: str) -> None:
 @_styled
 def interaction_confusion_heatmap(cm: pd.DataFrame, thresholds: Thresholds, rounds: int = 2,
                                   ax: Axes | None = None):
-    """Greedy-search labels of planted pairs vs the expected ones (:func:`creme_lib.validation.interaction_confusion`).
+    """Greedy-search labels of planted pairs vs the expected ones (:func:`creme_lib.validation.interactions.interaction_confusion`).
 
     The x label gives the rule: MSE over the first ``rounds`` rounds above
     ``thresholds.superadditive`` / ``.subadditive`` is non-additive, below ``.additive`` additive.
@@ -1614,7 +1614,7 @@ def interaction_confusion_heatmap(cm: pd.DataFrame, thresholds: Thresholds, roun
 
 @_styled
 def context_confusion_heatmap(cm: pd.DataFrame, thresholds: Thresholds, ax: Axes | None = None):
-    """True context categories vs CREME's (:func:`creme_lib.validation.context_confusion`), with the cut-offs."""
+    """True context categories vs CREME's (:func:`creme_lib.validation.contexts.context_confusion`), with the cut-offs."""
     fig, ax_ = _fig_ax(ax, (4.6, 3.2))
     _count_heatmap(cm, ax_, "Greens")
     ax_.set_xlabel(f"{cm.columns.name or 'CREME context'} (enhancing > {thresholds.enhancing:g}, "
@@ -1627,7 +1627,7 @@ def context_confusion_heatmap(cm: pd.DataFrame, thresholds: Thresholds, ax: Axes
 def validation_distance_curves(curves: pd.DataFrame, decay_kb: float, ncols: int = 3) -> Figure:
     """The distance test's recovered decay vs the kernel and the model's noise-free answer, a panel per group.
 
-    ``curves`` is the first table of :func:`creme_lib.validation.score_distance` (``cell_line,
+    ``curves`` is the first table of :func:`creme_lib.validation.distance.score_distance` (``cell_line,
     tile class, channel, distance_kb, n_cres, true_norm, model_norm, recovered_norm``); grey:
     the kernel ``exp(-|d| / decay_kb)``, blue dashes: the model, red dots: CREME, all
     normalized to 1 at the closest distance.

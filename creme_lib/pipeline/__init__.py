@@ -47,7 +47,7 @@ Windows that run off a chromosome are padded with ``N`` by
 effects would not be comparable with the others'.
 """
 
-# The package is split by topic (see book/api.md); every name below was importable from the
+# The package is split by topic (see book/api/); every name below was importable from the
 # single module it replaces, and still is from here.
 from creme_lib.pipeline.config import (
     BORZOI_PRESET, ENFORMER_PRESET, PRESETS, SEQ_LENGTHS, SYNTHETIC_PRESET, PipelineConfig, Preset, available_tracks,

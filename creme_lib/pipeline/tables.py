@@ -147,7 +147,7 @@ def _genes_by_id(df: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def run_parts(cfg: PipelineConfig, test: str, ids: Sequence[str], fn: Callable[[str], pd.DataFrame]) -> list[str]:
-    """Compute the parts of ``test`` for this shard's ids (:meth:`ResultStore.run`), logging
+    """Compute the parts of ``test`` for this shard's ids (:meth:`creme_lib.store.ResultStore.run`), logging
     how many were computed and how many reused.
 
     Parameters

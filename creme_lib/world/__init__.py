@@ -24,7 +24,7 @@ higher-order interaction test measures what *removing* them costs, and there the
 swap: losing one cooperative partner already costs most of the pair's effect, so the
 joint loss is smaller than the sum of single losses (subadditive in the paper's
 removal-based sense), while saturated partners cover for each other until both are gone
-(superadditive). :data:`creme_lib.validation.CREME_LABEL` holds this mapping and the
+(superadditive). :data:`creme_lib.validation.interactions.CREME_LABEL` holds this mapping and the
 validation page scores against it.
 
 Quick start::
