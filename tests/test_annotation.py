@@ -7,13 +7,12 @@ import pandas as pd
 import pytest
 
 from creme_lib.annotation import (
-    make_seq_id,
     parse_attributes,
     protein_coding_tss,
     read_gtf,
-    seq_ids,
     window_to_genome,
 )
+from creme_lib.ids import make_seq_id, seq_ids
 from creme_lib.sequence import FastaExtractor
 
 GTF = """\

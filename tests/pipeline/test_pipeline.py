@@ -649,7 +649,7 @@ def test_every_notebook_runs_and_is_a_book_page(snakemake_run):
         assert str(tmp) not in text and str(ROOT) not in text, step
     assert (tmp / "results" / "synthetic" / "GM12878" / "pipeline.log").read_text().count("parts computed") >= 1
     toc = (tmp / "book" / "_toc_generated.yml").read_text()
-    assert toc.count("_GM12878") == len(P.STEPS) and toc.count(".md") == 0
+    assert toc.count("_GM12878") == len(P.STEPS) + 1 and toc.count(".md") == 0  # the steps + the cell line's index page
     assert P.PROMOTER_PART in toc and (tmp / "results" / "promoters" / "ecoli" / "test_scores.csv").is_file()
     assert all((tmp / "book" / f"{stem}.ipynb").is_file() for stem in P.PROMOTER_PAGES)
     assert all((tmp / "book" / f"{step}.md").is_file() for step in P.STEPS)
