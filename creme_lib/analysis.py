@@ -288,11 +288,9 @@ def normalized_cre_effect(table: pd.DataFrame) -> pd.Series:
     elsewhere (neutral and silencing: normalized by the intrinsic TSS activity), as in
     the published ``sufficient_CREs.csv``.
     """
-    mut = table["mut"].to_numpy(np.float64)
     ctl = table["control"].to_numpy(np.float64)
-    wt = table["wt"].to_numpy(np.float64)
-    norm = np.where(table["context"].to_numpy(object) == "enhancing", wt, ctl)
-    return pd.Series((mut - ctl) / norm, index=table.index, name="Normalized CRE effect")
+    norm = np.where(table["context"].to_numpy(object) == "enhancing", table["wt"].to_numpy(np.float64), ctl)
+    return pd.Series(normalized_tile_effect(table["mut"], ctl, norm), index=table.index, name="Normalized CRE effect")
 
 
 def sufficient_cres(

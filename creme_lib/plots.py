@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from scipy import stats
 
-from creme_lib.analysis import CONTEXTS, PAPER, Thresholds, classify_context
+from creme_lib.analysis import CONTEXTS, OTHER_CONTEXT, PAPER, Thresholds, classify_context
 
 __all__ = [
     "CONTEXT_COLORS",
@@ -274,7 +274,7 @@ def context_histogram(
     if context is not None and context in df.columns:
         cat = df[context].astype(object).to_numpy()
     else:
-        cat = classify_context(x, thresholds, unclassified="other")
+        cat = classify_context(x, thresholds, unclassified=OTHER_CONTEXT)
     lo, hi = xlim
     clipped = int(np.sum(x < lo))
     edges = np.linspace(lo, hi, bins + 1)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from creme_lib.analysis import Thresholds, classify_context, default_thresholds
+from creme_lib.analysis import OTHER_CONTEXT, Thresholds, classify_context, default_thresholds
 from creme_lib.ids import seq_ids
 from creme_lib.paths import display_path, published_results_dir
 from creme_lib.schemas import required_columns
@@ -395,6 +395,6 @@ def context_swap_long(
     if "cell_line" in sw.columns:
         sw = sw[sw["cell_line"] == cell_line]
     sc = load_table(results_dir, model, "selected_contexts", cell_line)
-    cat = dict(zip(sc["seq_id"], classify_context(sc["delta_mean"], th, unclassified="other")))
+    cat = dict(zip(sc["seq_id"], classify_context(sc["delta_mean"], th, unclassified=OTHER_CONTEXT)))
     out = sw.assign(**{"TSS context": sw["source_seq_id"].map(cat), "context": sw["target_seq_id"].map(cat)})
     return out.dropna(subset=["TSS context", "context"])

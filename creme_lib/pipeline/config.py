@@ -19,8 +19,6 @@ from creme_lib.store import ResultStore
 
 # ------------------------------------------------------------------------------ presets
 
-#: Cell lines the paper studied (Enformer CAGE tracks 5111, 5110, 4824).
-
 
 @dataclass(frozen=True)
 class Preset:

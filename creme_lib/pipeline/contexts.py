@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from creme_lib.analysis import classify_context, sample_contexts
+from creme_lib.analysis import OTHER_CONTEXT, classify_context, sample_contexts
 from creme_lib.pipeline.config import PipelineConfig
 from creme_lib.pipeline.runtime import load_window, make_engine, tiles_of
 from creme_lib.pipeline.tables import (
@@ -47,11 +46,11 @@ def run_context_dependence(cfg: PipelineConfig) -> pd.DataFrame | None:
     if not cfg.collecting:
         return None
     df = collect_parts(cfg, "context_dependence", ids)
-    ctx = classify_context(df["delta_mean"].to_numpy(), cfg.thresholds)
+    ctx = classify_context(df["delta_mean"].to_numpy(), cfg.thresholds, unclassified=OTHER_CONTEXT)
     store = cfg.store()
     df = df.assign(
         path=[store.part(cfg.cell_line, "context_dependence", s).relative_to(store.root).as_posix() for s in df.seq_id],
-        context=np.where(ctx == None, "other", ctx),  # noqa: E711 - elementwise on an object array
+        context=ctx,
         cell_line=cfg.cell_line,
     )
     df = df[columns("context_dependence_test")]
