@@ -134,7 +134,7 @@ def is_published(results_dir: str | Path | None) -> bool:
 
 
 #: Where the published copy comes from (its README in the shared data folder).
-PUBLISHED_SOURCE = "the authors' published tables (Zenodo doi 10.5281/zenodo.12584210, results/summary_csvs)"
+PUBLISHED_SOURCE = "published tables (Zenodo 10.5281/zenodo.12584210)"
 
 
 def describe_source(results_dir: str | Path | None = None) -> str:

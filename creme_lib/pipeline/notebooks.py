@@ -122,6 +122,8 @@ def page_title(step: str, cell_line: str, model: str) -> str:
 
 #: The part of the book's own ``_toc.yml`` that the run's how-to pages (the locus page) join.
 LIBRARY_PART = "Using the library"
+#: Generated pages that are how-tos (they join :data:`LIBRARY_PART`), by file stem.
+HOW_TO_PAGES: tuple[str, ...] = ("locus",)
 #: Where the figure pages are, relative to the repository (their table reads tell which step feeds them).
 FIGURES_DIR = Path(__file__).resolve().parents[2] / "book" / "figures"
 
@@ -186,7 +188,7 @@ def write_toc(output: str | os.PathLike, pages: Sequence[str | os.PathLike], mod
     step pages and the figures they feed); then, for every step with pages,
     ``<output folder>/<step>.md`` is written (title and a ``{tableofcontents}`` of its cell
     lines) and becomes a chapter whose sections are the step's pages. Pages of no step (the
-    locus how-to) go to a part captioned :data:`LIBRARY_PART`, which :func:`compose_toc`
+    locus how-to, :data:`HOW_TO_PAGES`) go to a part captioned :data:`LIBRARY_PART`, which :func:`compose_toc`
     merges into the book's own part of that name; pages named ``promoters_*`` form the part
     :data:`~creme_lib.pipeline.notebooks.PROMOTER_PART`. Paths are relative to ``root``
     (the book root), no suffix.
@@ -228,9 +230,12 @@ def write_toc(output: str | os.PathLike, pages: Sequence[str | os.PathLike], mod
                 by_cell.setdefault(Path(p).stem[len(step) + 1:], {})[step] = Path(p)
     index = [{"file": rel(write_cell_line_index(output.parent, c, by_cell[c], model))} for c in by_cell]
     promoter_pages = [Path(p) for p in pages if Path(p).name.startswith(PROMOTER_PAGE_PREFIX)]
-    how_to = [{"file": rel(Path(p))} for p in pages
-              if not any(Path(p).name.startswith(s + "_") for s in STEPS) and Path(p) not in promoter_pages]
-    part = [{"caption": f"Pipeline run ({model} model)", "chapters": index + chapters}]
+    # Pages of no step: the how-tos join the library part, the others (the validation) close the run's part.
+    other = [Path(p) for p in pages
+             if not any(Path(p).name.startswith(s + "_") for s in STEPS) and Path(p) not in promoter_pages]
+    how_to = [{"file": rel(p)} for p in other if p.stem in HOW_TO_PAGES]
+    rest = [{"file": rel(p)} for p in other if p.stem not in HOW_TO_PAGES]
+    part = [{"caption": f"Pipeline run ({model} model)", "chapters": index + chapters + rest}]
     if how_to:
         part.insert(0, {"caption": LIBRARY_PART, "chapters": how_to})
     if promoter_pages:

@@ -334,14 +334,18 @@ def test_write_toc(tmp_path):
     assert parts[1]["chapters"] == [{"file": "book/promoters_01_model"}]
     assert "promoters" not in str(parts[0])
     # A page of no step (the locus how-to) joins the book's "Using the library" part.
-    out = P.write_toc(tmp_path / "book" / "_toc_generated.yml", [*pages, tmp_path / "book" / "locus.ipynb"],
+    out = P.write_toc(tmp_path / "book" / "_toc_generated.yml",
+                      [*pages, tmp_path / "book" / "locus.ipynb", tmp_path / "book" / "validation_synthetic.ipynb"],
                       "synthetic", root=tmp_path)
     full = P.compose_toc(ROOT / "_toc.yml", out, tmp_path / "_toc_full.yml")
     toc = yaml.safe_load(full.read_text())
     library = next(p for p in toc["parts"] if p["caption"] == "Using the library")
     assert library["chapters"][0] == {"file": "book/quickstart"} and {"file": "book/locus"} in library["chapters"]
     assert [p["caption"] for p in toc["parts"]].count("Using the library") == 1
-    assert "locus" not in str(next(p for p in toc["parts"] if p["caption"].startswith("Pipeline run")))
+    run_part = next(p for p in toc["parts"] if p["caption"].startswith("Pipeline run"))
+    assert "locus" not in str(run_part)
+    # The validation is no how-to: it closes the run's part.
+    assert run_part["chapters"][-1] == {"file": "book/validation_synthetic"} and "validation" not in str(library)
 
 
 def test_promoter_templates_share_one_parameter_list():
