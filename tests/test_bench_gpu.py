@@ -25,7 +25,7 @@ def test_gpu_benchmark_runs_on_the_cpu():
     for backend in ("torch", "tf"):
         for precision in ("fp32", "bf16"):
             assert re.search(rf"^{backend}\s+{precision}\s+1\s+[0-9.]+", out, flags=re.M), (backend, precision, out)
-    assert re.search(r"Checked Necessity Test: 39 sequences .* CREME's share of wall time [0-9.]+%", out)
+    assert re.search(r"Checked Necessity Test \(fp32\): 39 sequences .* CREME's share of wall time [0-9.]+%", out)
     per_seq = float(re.search(r"TFLOP, ([0-9.]+) s per sequence", out).group(1))
     n = int(re.search(r"costs nothing: (\d+) sequences", out).group(1))
     share = float(re.search(r"CPU cost: ([0-9.]+)%", out).group(1))
