@@ -36,6 +36,19 @@ def published_results_dir() -> Path:
     return shared_data_dir() / "creme_paper_results" / "summary_csvs"
 
 
+def book_run_dir() -> Path:
+    """The results folder of this book's own pipeline run (``make pipeline``).
+
+    Read from the environment variable ``CREME_BOOK_RUN``; by default ``<repository>/results``
+    (the pipeline's default ``results_dir``). Figure pages draw the panels that the
+    published copy lacks from it. The directory need not exist.
+    """
+    env = os.environ.get("CREME_BOOK_RUN")
+    if env:
+        return Path(env).expanduser().resolve()
+    return Path(__file__).resolve().parents[1] / "results"
+
+
 def display_path(path: str | os.PathLike) -> str:
     """``path`` as a page may show it: relative to the working directory when inside it,
     else its last two parts, never the machine's absolute path."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from collections.abc import Sequence
 
 import matplotlib as mpl
@@ -41,6 +42,7 @@ __all__ = [
     "PanelPlaceholder",
     "placeholder",
     "missing_panel",
+    "show_panel",
     "significance_stars",
     "context_histogram",
     "category_boxplot",
@@ -184,11 +186,12 @@ class PanelPlaceholder:
     elsewhere.
     """
 
-    def __init__(self, panel: str, missing: Sequence[str], note: str = "", published: bool = True):
+    def __init__(self, panel: str, missing: Sequence[str], note: str = "", published: bool = True, advice: str = ""):
         self.panel = panel
         self.missing = list(missing)
         self.note = note
         self.published = published
+        self.advice = advice
 
     @property
     def title(self) -> str:
@@ -198,7 +201,9 @@ class PanelPlaceholder:
     @property
     def text(self) -> str:
         files = ", ".join(self.missing) if self.missing else "its input table"
-        if self.published:
+        if self.advice:
+            msg = f"This panel needs {files}, which no results folder at hand contains. {self.advice}"
+        elif self.published:
             msg = (
                 f"This panel needs {files}, which the published results do not contain. "
                 "It is drawn from a fresh run of the pipeline when `results_dir` points to one."
@@ -208,7 +213,7 @@ class PanelPlaceholder:
         return msg + (f" {self.note}" if self.note else "")
 
     def _repr_html_(self) -> str:
-        text = html.escape(self.text).replace("`results_dir`", "<code>results_dir</code>")
+        text = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(self.text))
         return (
             '<div class="admonition warning">'
             f'<p class="admonition-title">{html.escape(self.title)}</p>'
@@ -237,6 +242,48 @@ def missing_panel(panel: str, names: Sequence[str], results_dir=None, model: str
 
     missing = missing_tables(list(names), results_dir, model) or [f"{model}/{n}.csv" for n in names]
     return PanelPlaceholder(panel, missing, note, published=is_published(results_dir))
+
+
+def _figures_with_n(result) -> list[tuple[object, object]]:
+    """``draw``'s result as ``[(figure or other displayable, n or None), ...]``."""
+    items = result if isinstance(result, list) else [result]
+    return [item if isinstance(item, tuple) else (item, None) for item in items]
+
+
+def show_panel(label: str, draw, results_dir=None, model: str = "enformer", note: str = "",
+               unit: str = "sequences", fallback: bool = True) -> None:
+    """Display one figure panel with a caption naming its source and n, or a note saying what is missing.
+
+    Parameters
+    ----------
+    label : str
+        The panel's name in the paper, e.g. ``"Fig. 1e"`` (used in the note).
+    draw : callable
+        ``draw(source)`` -> a figure, ``(figure, n)``, or a list of them; reads its tables
+        through ``source`` (a :class:`creme_lib.sources.Source`). ``n`` (an int, counted in
+        ``unit``, or a text such as ``"n = 4 per category"``) goes into the caption.
+    results_dir, model : the page's parameters.
+    note : str
+        Added to the missing-table note.
+    fallback : bool
+        Whether a panel the published copy cannot draw is drawn from this book's run
+        (:func:`creme_lib.sources.resolve`).
+    """
+    from IPython.display import Markdown, display
+
+    from creme_lib import sources
+
+    out = sources.resolve(draw, results_dir, model, fallback)
+    if not out:
+        published = sources.Source(results_dir, model).published
+        display(PanelPlaceholder(label, list(dict.fromkeys(out.missing)), note, published=published, advice=out.how_to_make))
+        return
+    for fig, n in _figures_with_n(out.result):
+        display(fig)
+        caption = out.source.caption(n, unit)
+        if out.lacking:
+            caption += f" (the page's results folder lacks {', '.join(out.lacking)})"
+        display(Markdown(f"<small>{caption}.</small>"))
 
 
 def significance_stars(p: float) -> str:
