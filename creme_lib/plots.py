@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from scipy import stats
 
 from creme_lib.analysis import CONTEXTS, OTHER_CONTEXT, PAPER, Thresholds, classify_context
@@ -43,6 +43,8 @@ __all__ = [
     "placeholder",
     "missing_panel",
     "show_panel",
+    "test_schematic",
+    "SEGMENT_COLORS",
     "significance_stars",
     "context_histogram",
     "category_boxplot",
@@ -107,6 +109,15 @@ PREDICTOR_COLORS: dict[str, str] = {
     "6-mer ridge": "#969696",
     "plain CNN": "#1f78b4",
     "contextual regression": "#33a02c",
+}
+
+#: Segments of a perturbed sequence in a test schematic (:func:`test_schematic`).
+SEGMENT_COLORS: dict[str, str] = {
+    "wild type": "#d9d9d9",
+    "dinucleotide-shuffled": "#ffffff",
+    "TSS tile": TILE_CLASS_COLORS["TSS"],
+    "CRE tile": "#ff7f00",
+    "from another sequence": "#6a3d9a",
 }
 
 #: Width of the book's text column, inches.
@@ -284,6 +295,69 @@ def show_panel(label: str, draw, results_dir=None, model: str = "enformer", note
         if out.lacking:
             caption += f" (the page's results folder lacks {', '.join(out.lacking)})"
         display(Markdown(f"<small>{caption}.</small>"))
+
+
+def _segment_kind(paste, base: str, tss_tile: tuple[int, int]) -> str:
+    if paste.shuffle is not None:
+        return "dinucleotide-shuffled"
+    if paste.source not in (None, base):
+        return "from another sequence"
+    if (paste.src_start in (None, paste.start)) and (paste.start, paste.end) == tuple(tss_tile):
+        return "TSS tile"
+    return "CRE tile"
+
+
+@_styled
+def test_schematic(plans, seq_length: int, tss_tile: tuple[int, int], title: str | None = None,
+                   width: float = BOOK_WIDTH):
+    """One bar per CREME test: the example sequence it sends, drawn from its plan.
+
+    Parameters
+    ----------
+    plans : sequence of creme_lib.experiments.examples.ExamplePlan
+        One example :class:`~creme_lib.perturb.SeqSpec` per test (``.test``, ``.spec``).
+    seq_length : int
+        The window, bp.
+    tss_tile : (int, int)
+        The TSS tile, bp; the x axis is kb from its centre.
+    """
+    plans = list(plans)
+    fig = Figure(figsize=(width, 0.42 * len(plans) + 1.1), layout="constrained")
+    ax = fig.add_subplot()
+    centre = sum(tss_tile) / 2
+    kb = lambda bp: (bp - centre) / 1000.0  # noqa: E731
+    used: set[str] = set()
+    for row, plan in enumerate(plans):
+        y = len(plans) - 1 - row
+        spec = plan.spec
+        bg = "dinucleotide-shuffled" if spec.background is not None else "wild type"
+        used.add(bg)
+        ax.add_patch(Rectangle((kb(0), y - 0.3), seq_length / 1000.0, 0.6, facecolor=SEGMENT_COLORS[bg],
+                               edgecolor="0.4", hatch="////" if bg != "wild type" else None, linewidth=0.6))
+        for paste in spec.edits:
+            kind = _segment_kind(paste, spec.base, tss_tile)
+            ax.add_patch(Rectangle((kb(paste.start), y - 0.3), paste.length / 1000.0, 0.6,
+                                   facecolor=SEGMENT_COLORS[kind], edgecolor="0.2", linewidth=0.6,
+                                   hatch="////" if kind == "dinucleotide-shuffled" else None))
+            used.add(kind)
+            if paste.src_start not in (None, paste.start):  # a moved or copied CRE: where it comes from
+                rad = -0.35 if paste.start > paste.src_start else 0.35  # arc above the bar either way
+                ax.annotate("", xy=(kb(paste.start + paste.length / 2), y + 0.3),
+                            xytext=(kb(paste.src_start + paste.length / 2), y + 0.3),
+                            arrowprops=dict(arrowstyle="->", color="0.2", connectionstyle=f"arc3,rad={rad}", lw=0.8))
+    ax.set_yticks(range(len(plans)), [p.test for p in reversed(plans)])
+    ax.set_ylim(-0.6, len(plans) - 0.2)
+    ax.set_xlim(kb(0), kb(seq_length))
+    ax.set_xlabel("Position relative to the TSS tile centre (kb)")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    handles = [Patch(facecolor=c, edgecolor="0.4", hatch="////" if k == "dinucleotide-shuffled" else None, label=k)
+               for k, c in SEGMENT_COLORS.items() if k in used]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig
 
 
 def significance_stars(p: float) -> str:

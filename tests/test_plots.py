@@ -8,6 +8,7 @@ Figure (or draw into a passed Axes). The slow test executes every book page.
 from __future__ import annotations
 
 import io
+import os
 import re
 import time
 import warnings
@@ -522,25 +523,89 @@ def test_pages_are_thin_parameterized_notebooks():
         assert "import matplotlib.pyplot" not in text and ".subplots(" not in text, p  # figure logic lives in creme_lib
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
-def test_page_executes(page):
+#: What a rendered page must never show: a traceback, a log line, a machine's absolute path.
+FORBIDDEN_OUTPUT = re.compile(
+    r"Traceback|\b(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\b[:\] |]|(?<![\w.~])/(?:home|root|tmp|work|usr|var|opt|mnt|check)/"
+)
+
+
+def execute_page(page: Path, results_dir=None, model: str = "enformer", book_run: Path | None = None) -> list[dict]:
+    """Execute a figure page with the given parameters; its code cells' outputs.
+
+    ``book_run`` is the book's own run the page falls back to (``CREME_BOOK_RUN``); ``None``
+    points it at an empty folder, so the result does not depend on a local ``make pipeline``.
+    """
     jupytext = pytest.importorskip("jupytext")
     nbclient = pytest.importorskip("nbclient")
-    if not HAVE_PUBLISHED:
-        pytest.skip("published tables not available")
     nb = jupytext.read(page)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}})
-    t0 = time.perf_counter()
-    client.execute()  # raises CellExecutionError on any error
-    elapsed = time.perf_counter() - t0
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    if results_dir is not None:
+        params[0].source = f"results_dir = {str(results_dir)!r}\nmodel = {model!r}"
+    env_run = str(book_run) if book_run is not None else str(Path(page).parent / "__no_book_run__")
+    old = os.environ.get("CREME_BOOK_RUN")
+    os.environ["CREME_BOOK_RUN"] = env_run  # the kernel inherits the environment
+    try:
+        client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}})
+        client.execute()  # raises CellExecutionError on any error
+    finally:
+        if old is None:
+            os.environ.pop("CREME_BOOK_RUN", None)
+        else:
+            os.environ["CREME_BOOK_RUN"] = old
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     stderr = [o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
     assert not stderr, stderr
+    for o in outputs:
+        text = o.get("text", "") + "".join("".join(v) for k, v in o.get("data", {}).items() if k.startswith("text/"))
+        hit = FORBIDDEN_OUTPUT.search(text)
+        assert hit is None, (page.name, text[max(0, hit.start() - 80): hit.end() + 80])
+    return outputs
+
+
+def shown_text(outputs: list[dict]) -> str:
+    """The HTML and Markdown of a page's outputs (notes and captions)."""
+    return "".join("".join(o.get("data", {}).get(k, "")) for o in outputs for k in ("text/html", "text/markdown"))
+
+
+def n_images(outputs: list[dict]) -> int:
+    return sum("image/png" in o.get("data", {}) for o in outputs)
+
+
+def test_forbidden_output_pattern():
+    for bad in ("Traceback (most recent call last)", "INFO: step done", "[WARNING] x", "see /work/main/results/x.csv",
+                "tables: /root/shared/data", "2026-12-02 10:00:00 WARNING | kernel"):
+        assert FORBIDDEN_OUTPUT.search(bad), bad
+    for ok in ("Source: this book's run: simulated world, synthetic model; n = 12 sequences", "enformer/necessity_test.csv",
+               "pipeline run `main/results` (Enformer)", "(WT - MUT) / WT", "1 / 2 / 3"):
+        assert not FORBIDDEN_OUTPUT.search(ok), ok
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_page_executes(page):
+    """On the published copy alone (no book run at hand) every page runs, draws, and names its sources."""
+    if not HAVE_PUBLISHED:
+        pytest.skip("published tables not available")
+    t0 = time.perf_counter()
+    outputs = execute_page(page)
+    elapsed = time.perf_counter() - t0
     shown = [o for o in outputs if {"image/png", "text/html"} & set(o.get("data", {}))]
     assert shown, f"{page.name} displays nothing"
+    if page.parent.name == "figures":
+        assert "Source: published" in shown_text(outputs), page.name
     assert elapsed < 30, f"{page.name} took {elapsed:.1f} s"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", [p for p in PAGES if p.parent.name == "figures"], ids=lambda p: p.stem)
+def test_page_on_a_folder_without_tables(page, tmp_path):
+    """A results folder without the tables: every panel is a note saying what is missing, never an error."""
+    outputs = execute_page(page, tmp_path / "empty_run", "enformer")
+    text = shown_text(outputs)
+    assert n_images(outputs) == 0, page.name
+    assert "not in this results folder" in text and "make pipeline" in text, page.name
 
 
 # ------------------------------------------------- pages on a (synthetic) fresh pipeline run
@@ -592,32 +657,54 @@ def fresh_run_folder(root: Path) -> Path:
     return res
 
 
-BRANCH_PAGES = [p for p in PAGES if "pub.has_table(" in p.read_text(encoding="utf-8")]
+FIGURE_PAGES = [p for p in PAGES if p.parent.name == "figures"]
+#: Pages with a panel drawn from a table the published copy lacks.
+GAP_PAGES = [p for p in FIGURE_PAGES if any(f'"{n}"' in p.read_text(encoding="utf-8") for n in pub.PUBLISHED_MISSING["enformer"])]
 
 
 @pytest.fixture(scope="module")
 def fresh_run(tmp_path_factory) -> Path:
     if not HAVE_PUBLISHED:
         pytest.skip("published tables not available")
-    return fresh_run_folder(tmp_path_factory.mktemp("fresh"))
+    res = fresh_run_folder(tmp_path_factory.mktemp("fresh"))
+    # A pipeline run keeps the CRE characterization tables in its model folder.
+    (res / "enformer" / "CRE_characterization").symlink_to(PUBLISHED / "CRE_characterization", target_is_directory=True)
+    return res
+
+
+@pytest.fixture(scope="module")
+def fake_book_run(fresh_run) -> Path:
+    """The fresh run standing in for the book's own run (model folder ``synthetic``)."""
+    (fresh_run / "synthetic").symlink_to(fresh_run / "enformer", target_is_directory=True)
+    return fresh_run
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", BRANCH_PAGES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("page", FIGURE_PAGES, ids=lambda p: p.stem)
 def test_page_executes_on_a_fresh_run(page, fresh_run):
-    """With ``results_dir`` on a run that has every table, pages draw panels, not placeholders."""
-    jupytext = pytest.importorskip("jupytext")
-    nbclient = pytest.importorskip("nbclient")
-    nb = jupytext.read(page)
-    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(params) == 1
-    params[0].source = f'results_dir = {str(fresh_run)!r}\nmodel = "enformer"'
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}})
-    client.execute()
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
-    assert "not in the published copy" not in html and "not in this results folder" not in html, page.name
-    assert any("image/png" in o.get("data", {}) for o in outputs)
+    """With ``results_dir`` on a run that has every table, pages draw every panel from it."""
+    outputs = execute_page(page, fresh_run, "enformer")
+    text = shown_text(outputs)
+    assert "not in the published copy" not in text and "not in this results folder" not in text, page.name
+    assert n_images(outputs) and "Source: pipeline run" in text and "Source: published" not in text, page.name
+
+
+@pytest.mark.slow
+def test_gap_pages_are_the_ones_expected():
+    assert {p.stem for p in GAP_PAGES} >= {"fig1", "fig2", "fig5", "fig6", "ed_fig1", "ed_fig3", "ed_fig6", "ed_fig7",
+                                          "ed_fig8", "ed_fig9", "ed_fig10"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", GAP_PAGES, ids=lambda p: p.stem)
+def test_published_page_draws_its_gaps_from_the_book_run(page, fake_book_run):
+    """On the published copy, the panels it lacks are drawn from the book's run and say so."""
+    outputs = execute_page(page, book_run=fake_book_run)
+    text = shown_text(outputs)
+    assert "not in the published copy" not in text, page.name
+    assert "Source: published Enformer results" in text, page.name
+    assert "Source: this book&#x27;s run" in text or "Source: this book's run" in text, page.name
+    assert "lacks enformer/" in text, page.name
 
 
 # ------------------------------------------------------------------- notebook figures
