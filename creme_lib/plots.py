@@ -1414,6 +1414,8 @@ def cre_mark_boxplots(marks: pd.DataFrame, columns: Sequence[str] | None = None,
 
     ``marks`` has a row per sufficient CRE, column ``CRE type`` (``Enhancer`` or
     ``Silencer``) and a column per mark; ``columns`` defaults to :func:`cre_mark_columns`.
+    Each panel's title gives the two-sided Mann-Whitney U p-value of enhancers against
+    silencers (:func:`creme_lib.marks.compare_groups`) where both groups have data.
 
     Raises
     ------
@@ -1423,8 +1425,12 @@ def cre_mark_boxplots(marks: pd.DataFrame, columns: Sequence[str] | None = None,
     cols = list(columns) if columns is not None else cre_mark_columns(marks)
     if not cols:
         raise ValueError("no mark columns to draw")
+    from creme_lib.marks import compare_groups
+
     fig, axes = _panel_grid(len(cols), 2.8)
     classes = ("Enhancer", "Silencer")
+    both = [c for c in cols if all(marks.loc[marks["CRE type"] == k, c].notna().any() for k in classes)]
+    pvalues = dict(zip(both, compare_groups(marks, both, group="CRE type")["pvalue"])) if both else {}
     for a, c in zip(axes, cols):
         groups = [marks.loc[marks["CRE type"] == k, c].dropna().to_numpy(np.float64) for k in classes]
         keep = [i for i, g in enumerate(groups) if g.size]
@@ -1435,7 +1441,8 @@ def cre_mark_boxplots(marks: pd.DataFrame, columns: Sequence[str] | None = None,
                 patch.set_facecolor(TILE_CLASS_COLORS[classes[i]])
         a.set_xticks([1, 2], [f"{k[:3]}\n{_fmt_n(g.size)}" for k, g in zip(classes, groups)])
         a.set_xlim(0.4, 2.6)
-        a.set_title(c, fontsize=8)
+        p = pvalues.get(c)
+        a.set_title(c if p is None else f"{c}\nMWU p = {p:.2g} {significance_stars(p)}", fontsize=8)
     if title:
         fig.suptitle(title)
     return fig

@@ -800,6 +800,16 @@ def test_cre_mark_boxplots():
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["Enh\nn=5", "Sil\nn=3"]
     with pytest.raises(ValueError, match="no mark columns"):
         plots.cre_mark_boxplots(marks[["CRE type"]])
+    # Separated groups: the title carries the two-sided Mann-Whitney p-value of the paper's ED Fig. 4.
+    from scipy.stats import mannwhitneyu
+
+    sep = marks.assign(**{"H3K27ac (max)": [5.0, 6, 7, 8, 9, 1, 2, 3]})
+    p = mannwhitneyu([5.0, 6, 7, 8, 9], [1.0, 2, 3], alternative="two-sided").pvalue
+    title = plots.cre_mark_boxplots(sep).axes[0].get_title()
+    assert title == f"H3K27ac (max)\nMWU p = {p:.2g} {plots.significance_stars(p)}" and p < 0.05
+    # A mark with no silencer data has no test (and logs nothing).
+    one = sep.assign(**{"CTCF (max)": [1.0] * 5 + [np.nan] * 3})
+    assert plots.cre_mark_boxplots(one).axes[1].get_title() == "CTCF (max)"
 
 
 def test_fine_tile_panels():
