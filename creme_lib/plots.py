@@ -43,6 +43,7 @@ __all__ = [
     "placeholder",
     "missing_panel",
     "show_panel",
+    "NoDataError",
     "test_schematic",
     "SEGMENT_COLORS",
     "significance_stars",
@@ -197,7 +198,9 @@ class PanelPlaceholder:
     elsewhere.
     """
 
-    def __init__(self, panel: str, missing: Sequence[str], note: str = "", published: bool = True, advice: str = ""):
+    def __init__(self, panel: str, missing: Sequence[str], note: str = "", published: bool = True, advice: str = "",
+                 empty: bool = False):
+        self.empty = empty
         self.panel = panel
         self.missing = list(missing)
         self.note = note
@@ -206,13 +209,17 @@ class PanelPlaceholder:
 
     @property
     def title(self) -> str:
+        if self.empty:
+            return f"{self.panel}: nothing to draw"
         where = "the published copy" if self.published else "this results folder"
         return f"{self.panel}: not in {where}"
 
     @property
     def text(self) -> str:
         files = ", ".join(self.missing) if self.missing else "its input table"
-        if self.advice:
+        if self.empty:
+            msg = self.advice
+        elif self.advice:
             msg = f"This panel needs {files}, which no results folder at hand contains. {self.advice}"
         elif self.published:
             msg = (
@@ -255,6 +262,10 @@ def missing_panel(panel: str, names: Sequence[str], results_dir=None, model: str
     return PanelPlaceholder(panel, missing, note, published=is_published(results_dir))
 
 
+class NoDataError(ValueError):
+    """A panel's tables hold no rows to draw (e.g. no sequence of a class in a small run)."""
+
+
 def _figures_with_n(result) -> list[tuple[object, object]]:
     """``draw``'s result as ``[(figure or other displayable, n or None), ...]``."""
     items = result if isinstance(result, list) else [result]
@@ -284,7 +295,12 @@ def show_panel(label: str, draw, results_dir=None, model: str = "enformer", note
 
     from creme_lib import sources
 
-    out = sources.resolve(draw, results_dir, model, fallback)
+    try:
+        out = sources.resolve(draw, results_dir, model, fallback)
+    except NoDataError as err:
+        display(PanelPlaceholder(label, [], note, published=sources.Source(results_dir, model).published,
+                                 advice=f"Its tables are there but hold nothing to draw ({err}).", empty=True))
+        return
     if not out:
         published = sources.Source(results_dir, model).published
         display(PanelPlaceholder(label, list(dict.fromkeys(out.missing)), note, published=published, advice=out.how_to_make))
@@ -741,7 +757,7 @@ def greedy_trace_plot(
     """
     present = [m for m in models if m in traces.columns]
     long = traces.melt(id_vars=[c for c in ("seq_id", "cell_line", "context", x) if c in traces.columns], value_vars=present, var_name="model", value_name=ylabel)
-    return mean_curve(
+    out = mean_curve(
         long,
         x=x,
         y=ylabel,
@@ -755,6 +771,9 @@ def greedy_trace_plot(
         reference=1.0,
         linestyles={"additive": "--", "multiplicative": ":"},
     )
+    target = out if isinstance(out, Axes) else out.axes[0]
+    target.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))  # rounds of the search are whole
+    return out
 
 
 @_styled
@@ -784,6 +803,7 @@ def saturation_curves(
     xv = mean.index.to_numpy(np.float64)
     ax_.plot(xv, mean.to_numpy(), color=c, lw=2.2, label=f"mean ({_fmt_n(df[unit].nunique())} CREs)")
     ax_.fill_between(xv, (mean - sd).to_numpy(), (mean + sd).to_numpy(), color=c, alpha=0.25, lw=0)
+    ax_.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))  # copy numbers are whole
     ax_.set_xlabel(xlabel)
     ax_.set_ylabel(ylabel)
     ax_.legend()
@@ -835,7 +855,7 @@ def location_heatmap(
         if top is not None:
             top.plot(xs, mat.mean(axis=0), color=CONTEXT_COLORS[c], lw=1.2, marker="o", ms=2, label=f"{c} ({_fmt_n(mat.shape[0])})")
     if not blocks:
-        raise ValueError("no sequences in the requested contexts")
+        raise NoDataError("no sequences in the requested contexts")
     full = np.vstack([m for _, m in blocks])
     # Lay the tiles on a regular grid (a column per tile step) so that the TSS tile,
     # which is not in the table, shows as its own column at 0 kb.
@@ -919,11 +939,13 @@ def scatter_compare(
     if diagonal and len(xv):
         lo, hi = float(min(xv.min(), yv.min())), float(max(xv.max(), yv.max()))
         ax_.plot([lo, hi], [lo, hi], color="#555555", lw=0.7, ls="--")
-    if len(xv) > 2:
-        a, b = (np.log10(xv), np.log10(yv)) if log else (xv, yv)
+    a, b = (np.log10(xv), np.log10(yv)) if log else (xv, yv)
+    if len(xv) > 2 and np.ptp(a) > 0 and np.ptp(b) > 0:
         r = (stats.pearsonr(a, b) if method == "pearson" else stats.spearmanr(a, b))[0]
         sym = "r" if method == "pearson" else "ρ"
         stat = f"{_fmt_n(len(xv))}, {method} {sym} = {r:.2f}"
+    elif len(xv) > 2:  # a constant variable has no correlation (scipy would warn and return NaN)
+        stat = f"{_fmt_n(len(xv))}, correlation undefined (constant values)"
     else:
         stat = _fmt_n(len(xv))
     ax_.set_title(f"{title}\n{stat}" if title else stat)
@@ -1100,7 +1122,7 @@ def facet(
     """Small multiples: ``plot_fn(subset, ax=..., title=..., **kwargs)`` per level of ``by``."""
     levels = _levels(df[by], order)
     if not levels:
-        raise ValueError(f"no rows to facet by {by!r}")
+        raise NoDataError(f"no rows to facet by {by!r}")
     ncols = ncols or len(levels)
     nrows = int(np.ceil(len(levels) / ncols))
     fig = Figure(figsize=(width, height * nrows), layout="constrained")
@@ -1459,7 +1481,7 @@ def fine_tile_panels(comp: pd.DataFrame, title: str | None = None) -> Figure:
     """
     groups = list(comp.groupby("seq_id", sort=True))
     if not groups:
-        raise ValueError("no fine-tile search to draw")
+        raise NoDataError("no fine-tile search to draw")
     fig, axes = _panel_grid(len(groups), 2.6)
     for a, (sid, g) in zip(axes, groups):
         for method in ("CREME", "Saliency", "Random"):
@@ -1528,7 +1550,7 @@ def greedy_trace_panels(traces: pd.DataFrame, title: str | None = None) -> Figur
     """
     groups = list(traces.groupby("seq_id", sort=True))
     if not groups:
-        raise ValueError("no greedy search to draw")
+        raise NoDataError("no greedy search to draw")
     fig, axes = _panel_grid(len(groups), 2.4, sharey=True)
     for a, (sid, g) in zip(axes, groups):
         _hypothesis_lines(a, g["N tiles"], g["greedy"], g["additive"], g["multiplicative"])
@@ -1684,7 +1706,7 @@ def validation_scores(summary: pd.DataFrame, thresholds: Thresholds, minimum: fl
     tests = _levels(summary["test"], ("necessity", "sufficiency"))
     classes = _levels(summary["class"], ("Enhancer", "Silencer"))
     if not tests or not classes:
-        raise ValueError("no scores to plot")
+        raise NoDataError("no scores to plot")
     fig = Figure(figsize=(BOOK_WIDTH, 2.6 * len(classes)), layout="constrained")
     axes = fig.subplots(len(classes), len(tests), squeeze=False, sharey=True)
     pal = _palette(list(scores), VALIDATION_SCORE_COLORS)
@@ -1762,7 +1784,7 @@ def validation_distance_curves(curves: pd.DataFrame, decay_kb: float, ncols: int
     """
     groups = list(curves.groupby(["cell_line", "tile class", "channel"], sort=True))
     if not groups:
-        raise ValueError("no distance curves to plot")
+        raise NoDataError("no distance curves to plot")
     ncol = min(ncols, len(groups))
     nrow = int(np.ceil(len(groups) / ncol))
     fig = Figure(figsize=(min(BOOK_WIDTH, 2.4 * ncol + 0.4), 2.3 * nrow), layout="constrained")

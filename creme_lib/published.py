@@ -27,7 +27,7 @@ import pandas as pd
 
 from creme_lib.analysis import OTHER_CONTEXT, Thresholds, classify_context, default_thresholds
 from creme_lib.ids import seq_ids
-from creme_lib.paths import display_path, published_results_dir
+from creme_lib.paths import book_run_dir, display_path, published_results_dir
 from creme_lib.schemas import required_columns
 
 __all__ = [
@@ -140,13 +140,15 @@ PUBLISHED_SOURCE = "published tables (Zenodo 10.5281/zenodo.12584210)"
 def describe_source(results_dir: str | Path | None = None) -> str:
     """A reader's name for a results folder, without the machine's absolute paths.
 
-    ``None`` (or the published copy's location) gives :data:`PUBLISHED_SOURCE`; a fresh
+    ``None`` (or the published copy's location) gives :data:`PUBLISHED_SOURCE`; a pipeline
     run's folder is named relative to the working directory when inside it (``results``),
     else by its last two path parts.
     """
     if is_published(results_dir):
         return PUBLISHED_SOURCE
-    return f"this book's pipeline run (`{display_path(results_dir)}`)"
+    if Path(results_dir).resolve() == book_run_dir().resolve():
+        return "this book's run (`make pipeline`)"
+    return f"pipeline run `{display_path(results_dir)}`"
 
 
 def _selected_genes_path(folder: Path, cell_line: str) -> Path | None:

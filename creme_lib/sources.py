@@ -147,10 +147,20 @@ class Unavailable:
         return all(_table_name(m) in TABLES for m in self.missing)
 
     @property
+    def other_models(self) -> list[str]:
+        """Model folders the missing files are in that no tried source is a run of (Borzoi on the book's run)."""
+        tried = {s.model for s in self.tried} | {CHARACTERIZATION}
+        return sorted({m.split("/", 1)[0] for m in self.missing} - tried)
+
+    @property
     def how_to_make(self) -> str:
         """What a reader can do to get the tables."""
         if not self.pipeline_makes_them:
             return "This project's pipeline does not make it: only the authors' published copy has it."
+        if self.other_models:
+            names = " and ".join(MODEL_NAMES.get(m, m) for m in self.other_models)
+            return (f"It needs a run of {names} (`make pipeline` runs the synthetic model only): "
+                    "point `results_dir` at one.")
         if any(s.is_book_run for s in self.tried):
             return "Rerun the pipeline (`make pipeline`) to rewrite the book's run."
         return (

@@ -27,8 +27,10 @@ def test_describe_source_names_no_machine_path(tmp_path, monkeypatch):
     run = tmp_path / "repo" / "results"
     run.mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "repo")
-    assert pub.describe_source(run) == "this book's pipeline run (`results`)"
-    assert pub.describe_source("results") == "this book's pipeline run (`results`)"
+    monkeypatch.setenv("CREME_BOOK_RUN", str(tmp_path / "book_run"))
+    assert pub.describe_source(run) == "pipeline run `results`"
+    assert pub.describe_source("results") == "pipeline run `results`"
     monkeypatch.chdir(tmp_path)
     elsewhere = pub.describe_source(tmp_path / "x" / "y" / "run")
+    assert pub.describe_source(tmp_path / "book_run") == "this book's run (`make pipeline`)"
     assert str(tmp_path) not in elsewhere and "y/run" in elsewhere

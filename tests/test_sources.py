@@ -104,3 +104,9 @@ def test_other_errors_are_not_swallowed(book_run):
 def test_thresholds_follow_the_source_model():
     assert sources.Source(None, "borzoi").thresholds == pub.default_thresholds("borzoi")
     assert sources.Source(None, "synthetic").thresholds == pub.default_thresholds("enformer")
+
+
+def test_a_table_of_another_model_needs_a_run_of_it(book_run):
+    out = sources.resolve(lambda src: src.load("distance_test", model="borzoi"), book_run, "synthetic")
+    assert not out and out.missing == ["borzoi/distance_test.csv"] and out.other_models == ["borzoi"]
+    assert "run of Borzoi" in out.how_to_make and "Rerun" not in out.how_to_make
