@@ -1038,27 +1038,48 @@ def fine_tile_tracks(
     Shaded green: positions the CREME fine-tile search kept; orange ticks: XSTREME motif
     hits.
     """
+    from creme_lib.analysis import TILE_SIZE
+
     genes = list(genes) if genes is not None else list(pd.unique(df[gene]))
-    fig = Figure(figsize=(BOOK_WIDTH, 1.2 * len(genes) + 0.5), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(len(genes), 1, sharex=True))
-    for a, g in zip(axes, genes):
+    # The table names a tile by its gene only: a gene with two example tiles has 2 x 5,000 rows.
+    tracks = []
+    for g in genes:
         sub = df[df[gene] == g]
+        n_tiles = max(1, len(sub) // TILE_SIZE) if len(sub) % TILE_SIZE == 0 else 1
+        for k in range(n_tiles):
+            label = g if n_tiles == 1 else f"{g} (tile {k + 1} of {n_tiles})"
+            tracks.append((label, sub.iloc[k * len(sub) // n_tiles:(k + 1) * len(sub) // n_tiles]))
+    if not tracks:
+        raise NoDataError("no fine-tile example to draw")
+    fig = Figure(figsize=(BOOK_WIDTH, 1.2 * len(tracks) + 0.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(tracks), 1, sharex=True))
+    any_saliency = False
+    for a, (g, sub) in zip(axes, tracks):
         pos = np.arange(len(sub))
         sal = sub[saliency].to_numpy(np.float64)
-        a.plot(pos, sal, color=SCORE_COLORS["Saliency"], lw=0.5)
-        lo, hi = float(np.nanmin(sal)), float(np.nanmax(sal))
+        if np.isfinite(sal).any():
+            any_saliency = True
+            a.plot(pos, sal, color=SCORE_COLORS["Saliency"], lw=0.5)
+            lo, hi = float(np.nanmin(sal)), float(np.nanmax(sal))
+        else:  # a model without input gradients (the simulated world's): masks only
+            lo, hi = 0.0, 1.0
+            a.set_yticks([])
         a.fill_between(pos, lo, hi, where=sub[creme].to_numpy(np.float64) > 0, color=SCORE_COLORS["CREME"], alpha=0.25, lw=0, step="mid")
         xs_hit = pos[sub[xstreme].astype(bool).to_numpy()]
         a.vlines(xs_hit, lo, lo + 0.08 * (hi - lo), color=SCORE_COLORS["XSTREME"], lw=0.5)
         a.set_title(f"{g}: {_fmt_n(len(sub))} bp; CREME keeps {int((sub[creme] > 0).sum()):,} bp, XSTREME marks {xs_hit.size:,} bp", fontsize=7.5)
-        a.set_ylabel("Saliency")
+        a.set_ylabel("Saliency" if np.isfinite(sal).any() else "")
     axes[-1].set_xlabel("Position in the 5 kb CRE tile (bp)")
+    handles = [
+        Patch(color=SCORE_COLORS["CREME"], alpha=0.35, label="CREME fine tiles"),
+        mpl.lines.Line2D([], [], color=SCORE_COLORS["XSTREME"], lw=0.8, label="XSTREME motifs"),
+    ]
+    if any_saliency:
+        handles.insert(0, mpl.lines.Line2D([], [], color=SCORE_COLORS["Saliency"], lw=0.8, label="saliency"))
+    else:
+        handles.append(Patch(color="none", label="no saliency (the model has no input gradients)"))
     axes[0].legend(
-        handles=[
-            mpl.lines.Line2D([], [], color=SCORE_COLORS["Saliency"], lw=0.8, label="saliency"),
-            Patch(color=SCORE_COLORS["CREME"], alpha=0.35, label="CREME fine tiles"),
-            mpl.lines.Line2D([], [], color=SCORE_COLORS["XSTREME"], lw=0.8, label="XSTREME motifs"),
-        ],
+        handles=handles,
         loc="upper right",
         ncols=3,
     )

@@ -148,18 +148,21 @@ class Unavailable:
 
     @property
     def other_models(self) -> list[str]:
-        """Model folders the missing files are in that no tried source is a run of (Borzoi on the book's run)."""
-        tried = {s.model for s in self.tried} | {CHARACTERIZATION}
-        return sorted({m.split("/", 1)[0] for m in self.missing} - tried)
+        """Model folders of the missing files that ``make pipeline`` does not write (all but ``synthetic``)."""
+        return sorted({m.split("/", 1)[0] for m in self.missing} - {BOOK_RUN_MODEL, CHARACTERIZATION})
 
     @property
     def how_to_make(self) -> str:
         """What a reader can do to get the tables."""
         if not self.pipeline_makes_them:
             return "This project's pipeline does not make it: only the authors' published copy has it."
+        if self.other_models and not any(s.is_book_run for s in self.tried):
+            names = " and ".join(MODEL_NAMES.get(m, m) for m in self.other_models)
+            return (f"It needs a pipeline run of {names} (the pipeline with `model=` set to it, on a real genome: see "
+                    "the locus page), or `make pipeline` for this book's run of the simulated world.")
         if self.other_models:
             names = " and ".join(MODEL_NAMES.get(m, m) for m in self.other_models)
-            return (f"It needs a run of {names} (`make pipeline` runs the synthetic model only): "
+            return (f"It needs a pipeline run of {names} (`make pipeline` runs the synthetic model only): "
                     "point `results_dir` at one.")
         if any(s.is_book_run for s in self.tried):
             return "Rerun the pipeline (`make pipeline`) to rewrite the book's run."

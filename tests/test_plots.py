@@ -936,3 +936,16 @@ def test_integer_ticks_on_round_and_copy_axes():
     fig = plots.saturation_curves(pd.DataFrame({"seq_id": ["a"] * 3, "copy number": [1, 2, 3], "Normalized TSS effect": [1.0, 1.5, 1.7]}))
     ticks = fig.axes[0].get_xticks()
     assert np.allclose(ticks, np.round(ticks))
+
+
+def test_fine_tile_tracks_split_tiles_of_one_gene_and_draw_without_saliency():
+    n = analysis.TILE_SIZE
+    df = pd.DataFrame({"gene": ["G1"] * (2 * n) + ["G2"] * n, "Saliency": np.nan, "CREME": 0, "XSTREME": 0})
+    df.loc[10:20, "CREME"] = 1
+    with strict():  # no All-NaN warning
+        fig = plots.fine_tile_tracks(df)
+        render(fig)
+    titles = [a.get_title() for a in fig.axes]
+    assert len(titles) == 3 and titles[0].startswith("G1 (tile 1 of 2)") and titles[2].startswith("G2: ")
+    assert "CREME keeps 11 bp" in titles[0] and "CREME keeps 0 bp" in titles[1]
+    assert "no saliency" in texts(fig) and not fig.axes[0].lines
