@@ -34,12 +34,12 @@ def n_rows(name):
     return lambda src: len(src.load(name))
 
 
-def test_book_run_dir_follows_the_environment(tmp_path, monkeypatch):
+def test_book_run_exists_once_made(tmp_path, monkeypatch):
     monkeypatch.setenv("CREME_BOOK_RUN", str(tmp_path / "x"))
-    assert paths.book_run_dir() == (tmp_path / "x").resolve()
     assert sources.book_run() is None  # not made yet
-    monkeypatch.delenv("CREME_BOOK_RUN")
-    assert paths.book_run_dir() == Path(paths.__file__).resolve().parents[1] / "results"
+    (tmp_path / "x" / "synthetic").mkdir(parents=True)
+    assert sources.book_run() == sources.Source((tmp_path / "x").resolve(), "synthetic")
+    assert sources.book_run().is_book_run and sources.book_run().label.startswith("this book's run")
 
 
 def test_a_run_that_holds_the_table_draws_it(tmp_path, book_run):
