@@ -950,3 +950,15 @@ def test_fine_tile_tracks_split_tiles_of_one_gene_and_draw_without_saliency():
     assert len(titles) == 3 and titles[0].startswith("G1 (tile 1 of 2)") and titles[2].startswith("G2: ")
     assert "CREME keeps 11 bp" in titles[0] and "CREME keeps 0 bp" in titles[1]
     assert "no saliency" in texts(fig) and not fig.axes[0].lines
+
+
+def test_every_module_has_an_api_page_in_the_toc():
+    import pkgutil
+
+    import creme_lib
+
+    modules = {m.name for m in pkgutil.iter_modules(creme_lib.__path__) if not m.name.startswith("_")}
+    pages = {p.stem for p in (REPO / "book" / "api").glob("*.md")}
+    assert modules <= pages, sorted(modules - pages)
+    toc = (REPO / "_toc.yml").read_text(encoding="utf-8")
+    assert all(f"book/api/{m}\n" in toc for m in modules), [m for m in modules if f"book/api/{m}\n" not in toc]

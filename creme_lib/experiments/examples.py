@@ -43,7 +43,7 @@ class ExamplePlan:
     ----------
     test : str
         The test's name (:data:`TEST_NAMES`).
-    spec : SeqSpec
+    spec : creme_lib.perturb.SeqSpec
         The perturbed sequence (base ``"wt"``; ``"other"`` for the second sequence of a swap).
     n_sequences : int
         How many distinct sequences the test sent for one gene (with 1 shuffle).
