@@ -128,10 +128,21 @@ HOW_TO_PAGES: tuple[str, ...] = ("locus",)
 FIGURES_DIR = Path(__file__).resolve().parents[2] / "book" / "figures"
 
 
+#: Readers in :mod:`creme_lib.published` that load a table themselves, and that table.
+_TIDY_READERS: dict[str, str] = {
+    "selected_genes": "selected_genes",
+    "model_activity_pairs": "selected_genes",
+    "context_swap_long": "context_swap_test",
+    "paired_context_effects": "context_dependence_test",
+    "tile_offsets_kb": "sufficiency_test_tile_coordinates",
+}
+
+
 def figures_fed_by(step: str, figures_dir: str | os.PathLike = FIGURES_DIR) -> list[str]:
     """The figure pages (stems, e.g. ``"fig2"``) that read a table the step writes.
 
-    Read off each page's ``load_table`` / ``has_table`` calls and the tables' schemas
+    Read off the table names quoted on each page (its panels' ``src.load`` calls) and the
+    tidy readers it calls (:data:`_TIDY_READERS`), and the tables' schemas
     (:func:`creme_lib.schemas.tables_of_step`), so the mapping cannot drift from the pages.
     """
     import re
@@ -141,10 +152,13 @@ def figures_fed_by(step: str, figures_dir: str | os.PathLike = FIGURES_DIR) -> l
     names = {t.name.split("/")[-1] if t.name.startswith("CRE_characterization/") else t.name for t in tables_of_step(step)}
     found = []
     for page in sorted(Path(figures_dir).glob("*.md"), key=lambda p: (p.stem.startswith("ed_"), int(re.sub(r"\D", "", p.stem) or 0))):
-        calls = re.findall(r"(?:load_table|has_table)\(([^)]*)\)", page.read_text())
-        used = {w for c in calls for w in re.findall(r"\"([\w/]+)\"", c)}
-        if re.search(r"\b(selected_genes|model_activity_pairs)\(", page.read_text()):
-            used.add("selected_genes")  # the tidy readers of the selected-genes tables
+        text = page.read_text()
+        # Every quoted table name on the page (panels read tables through `src.load(NAME)`,
+        # `load_table(..., NAME)` or a constant holding NAME), plus the tidy readers' tables.
+        used = {w.removeprefix("CRE_characterization/") for w in re.findall(r"\"([\w/]+)\"", text)}
+        for reader, table in _TIDY_READERS.items():
+            if re.search(rf"\b{reader}\(", text):
+                used.add(table)
         if used & names:
             found.append(page.stem)
     return found

@@ -676,3 +676,13 @@ def test_locus_notebook(world, tmp_path):
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert f"{g.gene_name}_{g.chrom}_{int(g.tss)}_{g.strand}" in text
     assert sum(1 for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})) >= 3
+
+
+def test_figures_fed_by_reads_the_pages_panels():
+    from creme_lib.pipeline.notebooks import figures_fed_by
+
+    # Through src.load(...) in draw functions, a constant holding the name, and a tidy reader.
+    assert figures_fed_by("04_necessity") == ["fig2", "ed_fig3"]
+    assert "ed_fig4" in figures_fed_by("06_cre_marks")  # MARKS = "CRE_characterization/sufficient_CRE_marks"
+    assert figures_fed_by("03_context_swap") == ["fig1", "ed_fig1"]  # published.context_swap_long
+    assert figures_fed_by("11_multiplicity") == ["fig6", "ed_fig10"]
