@@ -274,6 +274,8 @@ rule toc:
     input:
         pages=PAGES + EXTRA_PAGES,
         base=str(ROOT / "_toc.yml"),
+        # the cell-line index pages link each step to the figure pages that read its tables
+        figures=sorted(str(p) for p in (ROOT / "book" / "figures").glob("*.md")),
     output:
         fragment=f"{BOOK}/_toc_generated.yml",
         full=f"{BOOK}/_toc.yml",

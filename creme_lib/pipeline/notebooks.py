@@ -142,7 +142,7 @@ def figures_fed_by(step: str, figures_dir: str | os.PathLike = FIGURES_DIR) -> l
     """The figure pages (stems, e.g. ``"fig2"``) that read a table the step writes.
 
     Read off the table names quoted on each page (its panels' ``src.load`` calls) and the
-    tidy readers it calls (:data:`_TIDY_READERS`), and the tables' schemas
+    tidy readers it calls (``_TIDY_READERS``), and the tables' schemas
     (:func:`creme_lib.schemas.tables_of_step`), so the mapping cannot drift from the pages.
     """
     import re
@@ -187,7 +187,7 @@ def write_cell_line_index(folder: Path, cell_line: str, step_pages: dict[str, Pa
         f"# {cell_line}: this run's pages\n\n"
         f"Every step of the pipeline run with the {model} model for {cell_line}, in run order, and the "
         "paper's figures whose panels read the step's tables (drawn from the published tables by "
-        "default, from this run with `results_dir`).\n\n"
+        "default, from this run where the published copy lacks a table or with `results_dir`).\n\n"
         "| step | page | feeds |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n"
     )
     out = Path(folder) / f"run_{cell_line}.md"
