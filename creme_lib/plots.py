@@ -40,8 +40,6 @@ __all__ = [
     "BOOK_WIDTH",
     "BOOK_RC",
     "PanelPlaceholder",
-    "placeholder",
-    "missing_panel",
     "show_panel",
     "NoDataError",
     "test_schematic",
@@ -245,23 +243,6 @@ class PanelPlaceholder:
         return f"[placeholder] {self.title}. {self.text}"
 
 
-def placeholder(panel: str, missing: Sequence[str], note: str = "", published: bool = True) -> PanelPlaceholder:
-    """A :class:`PanelPlaceholder` for ``panel`` (e.g. ``"ED Fig. 3c"``) lacking ``missing`` files."""
-    return PanelPlaceholder(panel, missing, note, published)
-
-
-def missing_panel(panel: str, names: Sequence[str], results_dir=None, model: str = "enformer", note: str = "") -> PanelPlaceholder:
-    """Placeholder for ``panel`` whose tables ``names`` (e.g. ``["sufficiency_test"]``) are absent.
-
-    Names the missing files of ``results_dir/model`` and says whether the folder is the
-    published copy (which is known to lack them) or a pipeline run.
-    """
-    from creme_lib.published import is_published, missing_tables
-
-    missing = missing_tables(list(names), results_dir, model) or [f"{model}/{n}.csv" for n in names]
-    return PanelPlaceholder(panel, missing, note, published=is_published(results_dir))
-
-
 class NoDataError(ValueError):
     """A panel's tables hold no rows to draw (e.g. no sequence of a class in a small run)."""
 
@@ -301,9 +282,9 @@ def show_panel(label: str, draw, results_dir=None, model: str = "enformer", note
         display(PanelPlaceholder(label, [], note, published=sources.Source(results_dir, model).published,
                                  advice=f"Its tables are there but hold nothing to draw ({err}).", empty=True))
         return
-    if not out:
-        published = sources.Source(results_dir, model).published
-        display(PanelPlaceholder(label, list(dict.fromkeys(out.missing)), note, published=published, advice=out.how_to_make))
+    if not out:  # the page's own folder is the first source tried
+        display(PanelPlaceholder(label, list(dict.fromkeys(out.missing)), note, published=out.tried[0].published,
+                                 advice=out.how_to_make))
         return
     for fig, n in _figures_with_n(out.result):
         display(fig)
@@ -1708,6 +1689,9 @@ __all__ += [
     "interaction_confusion_heatmap",
     "context_confusion_heatmap",
     "validation_distance_curves",
+    "validation_shuffle_counts",
+    "validation_recall_by_effect",
+    "validation_shuffle_spread",
 ]
 
 #: Scores of the CRE calls against the world's truth (validation page).
@@ -1820,4 +1804,110 @@ def validation_distance_curves(curves: pd.DataFrame, decay_kb: float, ncols: int
     for ax in list(axes.flat)[len(groups):]:
         ax.set_visible(False)
     axes.flat[0].legend()
+    return fig
+
+
+@_styled
+def validation_shuffle_counts(summary: pd.DataFrame, minimum: float) -> Figure:
+    """Precision and recall of necessity calls against the number of shuffles: a panel per world (rows) and class.
+
+    ``summary`` is :func:`creme_lib.validation.shuffles.shuffle_count_summary` (``world,
+    n_shuffles, class, n_called, precision, n_detectable, recall``); each point is labelled
+    with its n called (precision) or n detectable (recall); dashes mark ``minimum``.
+    """
+    worlds = _levels(summary["world"], None)
+    classes = _levels(summary["class"], ("Enhancer", "Silencer"))
+    if not worlds or not classes:
+        raise NoDataError("no shuffle-count scores to plot")
+    fig = Figure(figsize=(BOOK_WIDTH, 2.3 * len(worlds) + 0.4), layout="constrained")
+    axes = fig.subplots(len(worlds), len(classes), squeeze=False, sharex=True, sharey=True)
+    counts = sorted(int(k) for k in summary.n_shuffles.unique())
+    for i, world in enumerate(worlds):
+        for j, cls in enumerate(classes):
+            ax = axes[i, j]
+            g = summary[(summary.world == world) & (summary["class"] == cls)].sort_values("n_shuffles")
+            for score, n_col, ls in (("precision", "n_called", "-"), ("recall", "n_detectable", "--")):
+                ax.plot(g.n_shuffles, g[score], ls, marker="o", ms=4, color=VALIDATION_SCORE_COLORS[score], label=score)
+                for r in g.itertuples(index=False):
+                    if np.isfinite(getattr(r, score)):
+                        ax.annotate(f"{getattr(r, n_col)}", (r.n_shuffles, getattr(r, score)), textcoords="offset points",
+                                    xytext=(4, -10 if score == "recall" else 4), fontsize=7,
+                                    color=VALIDATION_SCORE_COLORS[score])
+            ax.axhline(minimum, color="#666666", ls=":", lw=1)
+            ax.set_xscale("log")
+            ax.set_xticks(counts, [str(k) for k in counts])
+            ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+            ax.set_ylim(0, 1.08)
+            ax.set_title(f"{world}: {cls}", fontsize=8.5)
+            if j == 0:
+                ax.set_ylabel("score")
+            if i == len(worlds) - 1:
+                ax.set_xlabel("shuffles per tile")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, [f"{lb} (label: n {'called' if lb == 'precision' else 'detectable'})" for lb in labels],
+               title=f"necessity calls; dotted: {minimum:g}", ncols=2, loc="outside upper center")
+    return fig
+
+
+@_styled
+def validation_recall_by_effect(table: pd.DataFrame) -> Figure:
+    """Recall of detectable tiles by the size of their noise-free effect, a line per shuffle count, a panel per world.
+
+    ``table`` is :func:`creme_lib.validation.shuffles.recall_by_effect_size` (``world,
+    n_shuffles, effect_size, n_detectable, recall``); tick labels give n detectable.
+    """
+    worlds = _levels(table["world"], None)
+    if not worlds:
+        raise NoDataError("no detectable tiles to plot")
+    fig = Figure(figsize=(BOOK_WIDTH, 2.6), layout="constrained")
+    axes = fig.subplots(1, len(worlds), squeeze=False, sharey=True)[0]
+    counts = sorted(int(k) for k in table.n_shuffles.unique())
+    shades = {k: mpl.colormaps["Blues"](0.35 + 0.65 * i / max(len(counts) - 1, 1)) for i, k in enumerate(counts)}
+    for ax, world in zip(axes, worlds):
+        g = table[table.world == world]
+        bins = list(pd.unique(g.effect_size.astype(str)))
+        x = np.arange(len(bins))
+        for k in counts:
+            gk = g[g.n_shuffles == k].set_index(g[g.n_shuffles == k].effect_size.astype(str)).reindex(bins)
+            ax.plot(x, gk.recall, marker="o", ms=4, color=shades[k], label=f"{k} shuffle{'s' if k > 1 else ''}")
+        n_det = g[g.n_shuffles == counts[-1]].set_index(g[g.n_shuffles == counts[-1]].effect_size.astype(str)).reindex(bins)
+        ax.set_xticks(x, [f"{b}\n{_fmt_n(int(n))}" for b, n in zip(bins, n_det.n_detectable.fillna(0))])
+        ax.set_ylim(0, 1.05)
+        ax.set_title(world, fontsize=8.5)
+        ax.set_xlabel("|noise-free effect| of the tile")
+    axes[0].set_ylabel("recall (detectable tiles)")
+    axes[0].legend(loc="lower right")
+    return fig
+
+
+@_styled
+def validation_shuffle_spread(spread: pd.DataFrame, contexts: Sequence[str] = ("enhancing", "neutral", "silencing")) -> Figure:
+    """Spread across shuffles by distance to the TSS: the world's model with noise against a real model's.
+
+    ``spread`` stacks :func:`creme_lib.validation.shuffles.spread_by_distance` tables with
+    ``source`` and ``context`` columns; a panel per context, a line per source (interquartile
+    range of the normalized shuffle effect of tiles, log scale), legend with each source's n.
+    """
+    contexts = _levels(spread["context"], contexts)
+    if not contexts:
+        raise NoDataError("no spread to plot")
+    fig = Figure(figsize=(BOOK_WIDTH, 2.6), layout="constrained")
+    axes = fig.subplots(1, len(contexts), squeeze=False, sharey=True)[0]
+    sources = _levels(spread["source"], None)
+    pal = {s: c for s, c in zip(sources, ("#000000", "#1f78b4", "#ff7f00", "#6a3d9a", "#33a02c"))}
+    for ax, ctx in zip(axes, contexts):
+        g = spread[spread.context == ctx]
+        bins = list(pd.unique(g.distance.astype(str)))
+        for src in sources:
+            gs = g[g.source == src].set_index(g[g.source == src].distance.astype(str)).reindex(bins)
+            ok = gs.iqr.to_numpy(np.float64) > 0
+            if ok.any():
+                ax.plot(np.arange(len(bins))[ok], gs.iqr[ok], marker="o", ms=4, color=pal[src],
+                        label=f"{src} ({_fmt_n(int(gs.n.fillna(0).sum()))} tiles)")
+        ax.set_yscale("log")
+        ax.set_xticks(np.arange(len(bins)), [b.replace(" kb", "") for b in bins], rotation=30)
+        ax.set_title(f"{ctx} contexts", fontsize=8.5)
+        ax.set_xlabel("tile distance to TSS (kb)")
+        ax.legend(fontsize=6.5, loc="upper right")
+    axes[0].set_ylabel("IQR of normalized shuffle effect")
     return fig

@@ -117,6 +117,11 @@ def atomic_write_csv(df: pd.DataFrame, path: str | os.PathLike, **to_csv) -> Pat
     return _atomic_write_bytes(df.to_csv(index=index, **to_csv).encode(), Path(path))
 
 
+def atomic_write_json(obj: Any, path: str | os.PathLike) -> Path:
+    """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically (see :func:`atomic_write_csv`)."""
+    return _atomic_write_bytes(json.dumps(obj, indent=1, sort_keys=True).encode(), Path(path))
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -205,7 +210,7 @@ class ResultStore:
         """The part, then its manifest, each atomically."""
         path = atomic_write_csv(df, self.part(cell_line, test, gene))
         meta = {"sha256": _sha256(path), "rows": int(len(df)), "creme_lib": __version__, "provenance": _jsonable(provenance)}
-        _atomic_write_bytes(json.dumps(meta, indent=1, sort_keys=True).encode(), path.with_suffix(".json"))
+        atomic_write_json(meta, path.with_suffix(".json"))
         return path
 
     def read(self, cell_line: str, test: str, gene: str, provenance: Mapping[str, Any] | None = None) -> pd.DataFrame:

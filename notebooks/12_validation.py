@@ -46,6 +46,9 @@ cell_lines = ["K562", "GM12878", "PC-3"]
 n_genes = 6  # fallback only: genes per cell line
 n_shuffles = 2  # fallback only
 seed = 0  # fallback only
+shuffle_study = True  # run (or reuse) the shuffle-noise study; False: show it only if already written
+shuffle_study_dir = None  # None: <results_dir>/validation
+shuffle_study_genes = None  # None: validation.GENES_PER_CATEGORY genes per true context category
 
 # %%
 # %matplotlib inline
@@ -150,6 +153,80 @@ display(report.context_summary)
 ccm = report.context_confusion
 if ccm.values.sum():
     display(plots.context_confusion_heatmap(ccm, report.thresholds))
+
+# %% [markdown]
+# ## How many shuffles? CREME with shuffle noise
+#
+# The world's model is noise-free above: a dinucleotide shuffle never creates an active
+# site, so every shuffle of a tile gives the same output and one shuffle is as good as ten.
+# A real model answers each shuffle a little differently. This section turns on the world's
+# **shuffle noise** (`Mechanism.with_shuffle_noise`): weak activator and repressor sites
+# (motif matches at a background p-value of 1e-4, which any sequence holds by chance) add
+# an ungated log gain to the TSS output, decaying over 20 kb, so each shuffle moves the
+# output by a different, sequence-determined amount. The necessity and context-dependence
+# tests then run with 10 shuffles per tile on two worlds: the embedded one (where the noise
+# weight was chosen, to make the spread resemble Enformer's) and a held-out one (another
+# seed and composition, another cell line). Shuffle *i* is seeded by (sequence, test, *i*),
+# so the first *k* shuffles of the run are a *k*-shuffle run: calls from 1, 3 and 10
+# shuffles are scored against the truth as above (context categories included: CREME
+# calls them from the same *k* shuffles).
+
+# %%
+study_dir = shuffle_study_dir or f"{results_dir}/validation"
+study = validation.load_or_run_study(study_dir, run=shuffle_study, per_category=shuffle_study_genes)
+if study is None:
+    display(Markdown("The shuffle study has not been run for this results folder; rerun this page with "
+                     "`-p shuffle_study True` to run it (a few minutes per world)."))
+else:
+    study_calls = validation.score_study(study)
+    study_summary = validation.shuffle_count_summary(study_calls)
+    study_n = validation.shuffles.study_size(study)
+    display(study_n)
+    display(study_summary[["world", "cell_line", "n_shuffles", "class", "n_called", "n_correct", "precision",
+                           "n_detectable", "n_detectable_found", "recall"]])
+
+# %% [markdown]
+# Precision (solid) and recall over detectable tiles (dashed) of the necessity test's calls
+# against the number of shuffles per tile; each point is labelled with its n (calls for
+# precision, detectable tiles for recall).
+
+# %%
+if study is not None:
+    display(plots.validation_shuffle_counts(study_summary, validation.PRECISION_MINIMUM))
+    display(Markdown(validation.shuffles.study_caption(study)))
+
+# %% [markdown]
+# Recall by effect size: a tile whose noise-free effect is just above the 0.3 threshold is
+# the one noise can push under it; more shuffles average the noise down.
+
+# %%
+if study is not None:
+    display(plots.validation_recall_by_effect(validation.recall_by_effect_size(study_calls)))
+    display(Markdown(validation.shuffles.study_caption(study)))
+
+# %% [markdown]
+# Is the noise realistic? The spread (interquartile range over tiles) of the necessity
+# test's normalized shuffle effect, by tile distance to the TSS and CREME's context
+# category, in the study's worlds (10 shuffles) and in the published Enformer table (all
+# cell lines). In the noise-free world the spread of tiles without elements is exactly 0.
+
+# %%
+if study is not None:
+    from creme_lib import published
+
+    enformer = (published.load_table(None, "enformer", "necessity_test")
+                if published.has_table(None, "enformer", "necessity_test") else None)
+    spread = validation.spread_comparison(study, enformer)
+    display(plots.validation_shuffle_spread(spread))
+    display(Markdown(validation.shuffles.study_caption(study)
+                     + (f" Enformer: {published.PUBLISHED_SOURCE}, `enformer/necessity_test.csv`, "
+                        f"n = {len(enformer):,} tiles." if enformer is not None
+                        else " The published Enformer table is not available here.")))
+    display(spread.pivot_table(index=["context", "distance"], columns="source", values="iqr", observed=False).round(4))
+
+# %%
+if study is not None:
+    display(Markdown("\n".join(f"* {f}" for f in validation.shuffle_findings(study_summary))))
 
 # %% [markdown]
 # ## Findings

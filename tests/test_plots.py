@@ -486,11 +486,11 @@ def test_facet_and_placeholder():
         fig = plots.facet(plots.category_boxplot, nt, by="context", value="Normalized shuffle effect", x="cell_line")
     render(fig)
     assert len([a for a in fig.axes if a.get_visible()]) == 3
-    ph = plots.placeholder("ED Fig. 3c", ["enformer/sufficiency_test.csv"])
+    ph = plots.PanelPlaceholder("ED Fig. 3c", ["enformer/sufficiency_test.csv"])
     html = ph._repr_html_()
     assert "admonition" in html and "not in the published copy" in html and "sufficiency_test.csv" in html
     assert "results_dir" in ph._repr_markdown_()
-    ph2 = plots.missing_panel("x", ["sufficiency_test"], results_dir="/nonexistent/run", model="enformer")
+    ph2 = plots.PanelPlaceholder("x", ["enformer/sufficiency_test.csv"], published=False)
     assert "this results folder" in ph2.title and "enformer/sufficiency_test.csv" in ph2.text
 
 

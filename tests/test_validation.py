@@ -28,7 +28,7 @@ def world(tmp_path_factory):
 
 # ------------------------------------------------------------------------ the package
 
-SUBMODULES = ("truth", "calls", "interactions", "distance", "contexts", "report", "tables", "fallback")
+SUBMODULES = ("truth", "calls", "interactions", "distance", "contexts", "report", "tables", "fallback", "shuffles")
 
 
 def _top_level_definitions(module: str) -> set[str]:
@@ -65,12 +65,19 @@ def _imports(module: str) -> set[str]:
     return out
 
 
-def test_only_the_fallback_runs_models_and_only_through_the_pipeline():
+def test_only_the_fallback_and_the_shuffle_study_run_models():
     runs = ("creme_lib.experiments", "creme_lib.inference", "creme_lib.world.model", "creme_lib.pipeline")
+    # The fallback reaches the pipeline's public namespace only (its internals are another module's
+    # business); the shuffle study the public tests, the engine and the world's model.
+    allowed = {
+        "fallback": {"creme_lib.pipeline"},
+        "shuffles": {"creme_lib.experiments", "creme_lib.experiments.context_dependence_test",
+                     "creme_lib.experiments.necessity_test", "creme_lib.inference", "creme_lib.inference.Engine",
+                     "creme_lib.world.model", "creme_lib.world.model.SyntheticModel"},
+    }
     for m in SUBMODULES:
         hits = {i for i in _imports(f"creme_lib.validation.{m}") if i.startswith(runs)}
-        # The fallback reaches the pipeline's public namespace only (its internals are another module's business).
-        assert hits == ({"creme_lib.pipeline"} if m == "fallback" else set()), (m, hits)
+        assert hits == allowed.get(m, set()), (m, hits)
 
 
 # --------------------------------------------------------------------- hand-built truth
@@ -472,7 +479,7 @@ def test_fallback_and_notebook_on_a_small_world(world, tmp_path):
 
     page = tmp_path / "validation.ipynb"
     execute_notebook("notebooks/12_validation.py", page,
-                     {"results_dir": str(out), "world_dir": str(world.root), "cell_lines": [line]})
+                     {"results_dir": str(out), "world_dir": str(world.root), "cell_lines": [line], "shuffle_study": False})
     import nbformat
 
     nb = nbformat.read(page, as_version=4)
@@ -483,3 +490,124 @@ def test_fallback_and_notebook_on_a_small_world(world, tmp_path):
     assert f"{line}: sufficiency-called enhancers have precision" in md
     assert sum("image/png" in o.get("data", {}) for o in outs) >= 3
     assert not (out / V.FALLBACK_DIR).exists()  # the tables existed: no fallback was run
+    assert "The shuffle study has not been run for this results folder" in md
+    assert not (out / "validation").exists()
+
+
+# ---------------------------------------------------------------- the shuffle study
+
+
+def _predictions(wt, ctx_mut, tile_mut, sid=SID):
+    """Study predictions of one sequence: context shuffles ``ctx_mut`` (S,), tile shuffles
+    ``tile_mut`` {tile index: (S,)} (other tiles: ``wt`` for every shuffle)."""
+    s = len(ctx_mut)
+    rows = [dict(cell_line="K562", seq_id=sid, test="context", tile_start=int(V.TSS_TILE[0]),
+                 tile_end=int(V.TSS_TILE[1]), shuffle=k, wt=wt, mut=m) for k, m in enumerate(ctx_mut)]
+    for i, (a, b) in enumerate(TILES):
+        muts = tile_mut.get(i, [wt] * s)
+        rows += [dict(cell_line="K562", seq_id=sid, test="necessity", tile_start=int(a), tile_end=int(b),
+                      shuffle=k, wt=wt, mut=m) for k, m in enumerate(muts)]
+    return pd.DataFrame(rows)
+
+
+def test_necessity_table_uses_the_first_k_shuffles_for_tiles_and_context():
+    # context: the first shuffle alone says enhancing (1 - 0.2 / 10 = 0.98), the first two
+    # 1 - 5.1 / 10 = 0.49 and the first three 0.327, between the categories
+    p = _predictions(10.0, [0.2, 10.0, 10.0], {5: [6.0, 2.0, 10.0]})
+    one, three = V.necessity_table(p, 1), V.necessity_table(p, 3)
+    assert len(one) == len(three) == len(TILES)
+    assert set(one.context) == {"enhancing"} and set(three.context) == {"other"}
+    t5 = lambda t: float(t.loc[t.tile_start == TILES[5, 0], "Normalized shuffle effect"].iloc[0])  # noqa: E731
+    assert t5(one) == pytest.approx((10 - 6) / 10)
+    assert t5(three) == pytest.approx((10 - 6) / 10)  # (10 - mean(6, 2, 10)) / 10
+    assert (V.necessity_table(_predictions(10.0, [10.0, 10.0], {}), 2).context == "neutral").all()
+
+
+def test_calls_by_shuffle_count_and_effect_size_bins(world):
+    for gid in world.elements.target_gene.unique():  # a gene with a detectable enhancer
+        sid = V.seq_id_of(world, gid)
+        truth = V.truth_tiles(world, [sid], "K562")
+        if ((truth.true_class == "Enhancer") & V.detectable(truth, "necessity")).any():
+            break
+    # a perfect, noise-free test: every tile's shuffles give WT * (1 - true effect); the context enhancing
+    eff = {int(r.tile_index): r.necessity_true for r in truth.itertuples()}
+    p = _predictions(100.0, [1.0, 1.0, 1.0], {i: [100.0 * (1 - e)] * 3 for i, e in eff.items()}, sid=sid)
+    calls = V.calls_by_shuffle_count(world, p, counts=(1, 3)).assign(world="w")
+    det = truth[V.detectable(truth, "necessity") & (truth.true_class == "Enhancer")]
+    assert len(det)
+    s = V.shuffle_count_summary(calls)
+    enh = s[s["class"] == "Enhancer"].set_index("n_shuffles")
+    assert list(enh.index) == [1, 3]
+    assert (enh.n_detectable == len(det)).all() and (enh.recall.fillna(1.0) == 1.0).all()
+    assert (enh.n_called == enh.n_correct).all()
+    r = V.recall_by_effect_size(calls)
+    assert r.groupby("n_shuffles").n_detectable.sum().tolist() == [int(V.detectable(truth, "necessity").sum())] * 2
+    assert (r.recall.dropna() == 1.0).all()
+    assert list(r.effect_size.cat.categories) == ["0.3-0.5", "0.5-1", ">1"]
+
+
+def test_spread_by_distance_bins_tiles_by_their_distance_to_the_tss():
+    eff = np.arange(len(TILES), dtype=float)
+    t = pd.DataFrame({"tile_start": TILES[:, 0], "tile_end": TILES[:, 1], "Normalized shuffle effect": eff})
+    s = V.spread_by_distance(t).set_index("distance")
+    d = np.abs(TILES.mean(axis=1) - 98_304)
+    near = eff[d <= 7_500]
+    assert s.loc["0-7.5 kb", "n"] == len(near) == 2  # the two tiles beside the TSS tile
+    assert s.loc["0-7.5 kb", "median"] == pytest.approx(np.median(near))
+    assert s.n.sum() == len(TILES)
+
+
+def _count_summary(rows):
+    cols = ["world", "n_shuffles", "class", "n_called", "n_correct", "precision", "n_detectable", "n_detectable_found", "recall"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_shuffles_needed_is_the_fewest_count_keeping_precision_and_recall():
+    rows = []
+    # world a: 1 shuffle loses precision, 3 lose recall (0.7 vs 0.8 at 10), 10 is fine
+    for k, prec, rec in ((1, 0.8, 0.8), (3, 0.95, 0.7), (10, 1.0, 0.8)):
+        rows.append(("a", k, "Enhancer", 10, int(10 * prec), prec, 10, int(10 * rec), rec))
+        rows.append(("a", k, "Silencer", 0, 0, np.nan, 0, 0, np.nan))  # no calls, nothing detectable
+    assert V.shuffles_needed(_count_summary(rows)) == 10
+    rows = [r if r[1] != 3 else r[:5] + (0.95, 10, 8, 0.78) for r in rows]  # within the 0.05 tolerance
+    assert V.shuffles_needed(_count_summary(rows)) == 3
+    text = V.shuffle_findings(_count_summary(rows))
+    assert text[0].startswith("**a**, 10 shuffles: precision of enhancers 1.00 (10/10 calls), recall 0.80 (8/10)")
+    assert "at least 0.9" in text[0] and "**3 shuffles**" in text[-1]
+    worse = _count_summary([r if r[1] != 10 else r[:5] + (0.5,) + r[6:] for r in rows])
+    assert V.shuffles_needed(worse) is None and "**below 0.9**" in V.shuffle_findings(worse)[0]
+
+
+def test_a_small_shuffle_study_runs_once_and_is_scored(world, tmp_path):
+    pytest.importorskip("tensorflow")
+    from creme_lib.validation import shuffles
+
+    spec = V.StudyWorld("small world", 0, SMALL_CONFIG, "K562")
+    per = {"enhancing": 1, "neutral": 1}
+    cache = world.root.parent  # the fixture's world is this spec's: reused, not generated again
+    csv = V.run_study(tmp_path / "study", worlds=(spec,), per_category=per, cache_dir=cache)
+    pred = pd.read_csv(csv)
+    n = shuffles.study_size(pred).set_index("true_context")
+    assert n.genes.to_dict() == {"enhancing": 1, "neutral": 1}
+    assert (n.tiles == len(TILES)).all() and (n.shuffles == max(V.SHUFFLE_COUNTS)).all()
+    assert len(pred) == 2 * max(V.SHUFFLE_COUNTS) * (1 + len(TILES))
+    # With noise on, shuffles of one tile differ; the WT is one value per sequence.
+    nec = pred[pred.test == "necessity"]
+    assert (nec.groupby(["seq_id", "tile_start"]).mut.std() > 0).mean() > 0.5
+    assert (pred.groupby("seq_id").wt.nunique() == 1).all()
+    stamp = csv.stat().st_mtime_ns
+    assert V.run_study(tmp_path / "study", worlds=(spec,), per_category=per, cache_dir=cache) == csv
+    assert csv.stat().st_mtime_ns == stamp  # reused, not rerun
+    assert V.load_or_run_study(tmp_path / "none", run=False) is None
+
+    calls = V.score_study(pred, worlds=(spec,), cache_dir=cache)
+    summary = V.shuffle_count_summary(calls)
+    assert sorted(summary.n_shuffles.unique()) == list(V.SHUFFLE_COUNTS)
+    assert summary.n_detectable.sum() > 0
+    spread = V.spread_comparison(pred)
+    assert set(spread.source) == {"small world"} and spread.n.sum() == 2 * len(TILES)
+    assert "small world (K562): n = 2 genes, 76 tiles" in shuffles.study_caption(pred)
+    for fig in (plots.validation_shuffle_counts(summary, V.PRECISION_MINIMUM),
+                plots.validation_recall_by_effect(V.recall_by_effect_size(calls)),
+                plots.validation_shuffle_spread(spread, contexts=tuple(spread.context.unique()))):
+        assert fig.axes

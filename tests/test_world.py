@@ -463,3 +463,99 @@ def test_distance_decay_curve():
     d = np.array([-80_000, -40_000, 0, 40_000, 80_000])
     np.testing.assert_allclose(distance_decay(d), np.exp(-np.abs(d) / 40_000))
     assert MECH.decay_bp == 40_000
+
+
+# ---------------------------------------------------------------------------------------------
+# shuffle noise (the weak-site background term)
+
+
+def test_shuffle_noise_is_off_by_default_and_keeps_the_world_key():
+    from creme_lib.world.mechanism import SHUFFLE_NOISE_WEIGHT
+
+    assert MECH.background_weight == 0
+    assert "background_weight" not in MECH.to_dict()  # so the embedded world's cache key is unchanged
+    noisy = MECH.with_shuffle_noise()
+    assert noisy.background_weight == SHUFFLE_NOISE_WEIGHT > 0
+    assert Mechanism.from_dict(noisy.to_dict()) == noisy
+    assert noisy.noise_free == MECH
+    assert world_key(0, WorldConfig(mechanism=noisy)) != world_key(0, WorldConfig())
+    with pytest.raises(ValueError, match="background_weight"):
+        Mechanism(background_weight=-1.0)
+    with pytest.raises(ValueError, match="background_pvalue"):
+        Mechanism(background_pvalue=0.5)
+
+
+def test_weak_site_term_follows_the_formula():
+    pytest.importorskip("tensorflow")
+    from creme_lib.world.model import SyntheticModel
+
+    w = 0.5
+    noisy = MECH.with_shuffle_noise(w)
+    model = SyntheticModel(bins=[447, 448], mechanism=noisy)
+    # one isolated consensus site: the grammar's gate stays closed, only the weak-site term acts,
+    # raising the output for an activator motif (GATA1::TAL1, K562) and lowering it for a repressor
+    cases = [(2_000, "GATA1::TAL1", +1), (9_000, "GATA1::TAL1", +1), (-20_000, "GATA1::TAL1", +1), (6_000, "GFI1B", -1)]
+    xs = [_toy(PROMOTER + [(TSS + d, name)])[0] for d, name, _ in cases]
+    y = model.predict(np.stack(xs))
+    y0 = SyntheticModel(bins=[447, 448], mechanism=MECH).predict(np.stack(xs))
+    np.testing.assert_allclose(y0, 1.0 + MECH.floor, rtol=1e-6)
+    names = noisy.motif_names
+
+    def signs(line: str) -> np.ndarray:
+        """+1 for the line's activator motifs, -1 for its repressors, 0 for other lines' motifs."""
+        sign_of = {m: 0.0 for m in names}
+        sign_of.update({m: 1.0 for ln, m, _ in noisy.activators if ln == line})
+        sign_of.update({m: -1.0 for ln, m in noisy.repressors if ln == line})
+        return np.array([sign_of[m] for m in names])
+
+    for i, (d, name, sign) in enumerate(cases):
+        # weak-site occupancies of the sequence: the site itself and any partial match of another
+        # motif inside it or in the promoter's sites
+        occ, _ = scan_tokens(np.where(xs[i].any(1), xs[i].argmax(1), 4), names, noisy.background_pvalue)
+        own = occ[:, names.index(name)]
+        assert 0.9 < own[np.abs(np.arange(L) - (TSS + d)) < 30].sum() < 1.5
+        for line, track in (("K562", K562), ("GM12878", GM)):
+            signed = occ @ signs(line)
+            pos = np.flatnonzero(signed)
+            for jj, j in enumerate((447, 448)):
+                k_bg = np.exp(-128 * np.abs(pos // 128 - (j + 320)) / noisy.background_decay_bp)
+                gain = w * float((signed[pos] * k_bg).sum())
+                if line == "K562":
+                    assert np.sign(gain) == sign  # the planted site dominates
+                assert y[i, jj, track] == pytest.approx(1.0 * np.exp(gain) + MECH.floor, rel=1e-5)
+
+
+def test_noisy_model_matches_the_numpy_reference(small):
+    pytest.importorskip("tensorflow")
+    from creme_lib.world.mechanism import reference_predict
+    from creme_lib.world.model import SyntheticModel
+
+    _, world = small
+    noisy = world.mechanism.with_shuffle_noise()
+    x = world.window(world.genes.gene_id.iloc[0])
+    bins = np.array([447, 448, 600])
+    got = SyntheticModel(bins=list(bins), mechanism=noisy).predict(x[None])
+    want = reference_predict(x, bins, noisy)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    clean = reference_predict(x, bins, world.mechanism)
+    assert (np.abs(want[:, :2] / clean[:, :2] - 1) > 1e-3).all()  # weak sites change the TSS bins
+
+
+def test_shuffles_of_a_tile_differ_only_with_noise_on(small):
+    pytest.importorskip("tensorflow")
+    from creme_lib.experiments import necessity_test
+    from creme_lib.world.model import SyntheticModel
+
+    _, world = small
+    gid = world.genes.gene_id.iloc[0]
+    x = world.window(gid)
+    near = np.array([[TSS + 2_500, TSS + 7_500]])  # a tile next to the TSS tile
+    own = world.elements[world.elements.target_gene == gid]
+    assert not ((own.win_start < near[0, 1]) & (own.win_end > near[0, 0])).any()  # no planted element in it
+    spread = {}
+    for label, mech in (("off", world.mechanism), ("on", world.mechanism.with_shuffle_noise())):
+        model = SyntheticModel(bins=[447, 448], tracks=["K562"], mechanism=mech)
+        res = necessity_test(model, x, near, n_shuffles=4, name="g", progress=False)
+        spread[label] = float(res.mut[0, :, 0].std())
+    assert spread["off"] == 0.0
+    assert spread["on"] > 1e-4

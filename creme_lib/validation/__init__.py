@@ -18,13 +18,18 @@ CREME's tables (published schema, as :mod:`creme_lib.pipeline` writes them under
 * :mod:`~creme_lib.validation.tables`: reading a results folder,
   :func:`~creme_lib.validation.tables.resolve_world`;
 * :mod:`~creme_lib.validation.fallback`: :func:`~creme_lib.validation.fallback.compute_tables`,
-  the pipeline's own steps on a small sample when no tables exist.
+  the pipeline's own steps on a small sample when no tables exist;
+* :mod:`~creme_lib.validation.shuffles`: how many shuffles CREME needs, with the world's
+  shuffle noise on (:func:`~creme_lib.validation.shuffles.run_study`).
 
 The scorers (truth, calls, interactions, distance, contexts, report) are pure: tables and a
 :class:`~creme_lib.world.truth.World` in, tidy :class:`pandas.DataFrame` out. The tables module
-reads files. Only the fallback (:func:`~creme_lib.validation.fallback.compute_tables`, and
-:func:`~creme_lib.validation.fallback.load_or_compute` when it calls it) runs a model, and only
-through the pipeline's public step functions.
+reads files. Two modules run a model: the fallback
+(:func:`~creme_lib.validation.fallback.compute_tables`, and
+:func:`~creme_lib.validation.fallback.load_or_compute` when it calls it), only through the
+pipeline's public step functions, and the shuffle study
+(:func:`~creme_lib.validation.shuffles.noisy_predictions`), only through the tests of
+:mod:`creme_lib.experiments` on the world's model.
 
 Every name below is defined in one submodule and importable from here.
 """
@@ -43,6 +48,12 @@ from creme_lib.validation.interactions import (
 )
 from creme_lib.validation.report import ValidationReport, findings, validate
 from creme_lib.validation.tables import CORE_TABLES, TABLES, load_tables, missing_cell_lines, resolve_world
+from creme_lib.validation.shuffles import (
+    EFFECT_SIZE_EDGES, HELD_OUT, PRECISION_MINIMUM, SHUFFLE_COUNTS, STUDY_WORLDS, TUNED, StudyWorld,
+    calls_by_shuffle_count, load_or_run_study, necessity_table, noisy_predictions, recall_by_effect_size, run_study,
+    score_study, shuffle_count_summary, shuffle_findings, shuffles_needed, spread_by_distance, spread_comparison,
+    study_genes,
+)
 from creme_lib.validation.truth import (
     TILES, TSS_TILE, map_seq_ids, seq_id_of, tile_index_of, true_contexts, truth_tiles,
 )
@@ -93,4 +104,25 @@ __all__ = [
     "fallback_params",
     "sample_annotation",
     "tile_index_of",
+    # the shuffle study
+    "EFFECT_SIZE_EDGES",
+    "HELD_OUT",
+    "PRECISION_MINIMUM",
+    "SHUFFLE_COUNTS",
+    "STUDY_WORLDS",
+    "TUNED",
+    "StudyWorld",
+    "calls_by_shuffle_count",
+    "load_or_run_study",
+    "necessity_table",
+    "noisy_predictions",
+    "recall_by_effect_size",
+    "run_study",
+    "score_study",
+    "shuffle_count_summary",
+    "shuffle_findings",
+    "shuffles_needed",
+    "spread_by_distance",
+    "spread_comparison",
+    "study_genes",
 ]

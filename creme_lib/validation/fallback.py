@@ -280,9 +280,9 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path, cell_line: str,
     base = Path(out_dir) / safe_name(cell_line)
     written = [atomic_write_csv(df, base / f"{TABLES[k]}.csv") for k, df in tables.items() if df is not None]
     if meta is not None:
-        from creme_lib.store import _atomic_write_bytes
+        from creme_lib.store import atomic_write_json
 
-        _atomic_write_bytes(json.dumps(meta, indent=1).encode(), base / "validation_fallback.json")
+        atomic_write_json(meta, base / "validation_fallback.json")
     return written
 
 

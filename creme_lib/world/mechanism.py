@@ -76,6 +76,21 @@ class Mechanism:
         Bins closer than this count as the same element in the cooperative product term.
     floor : float
         Constant added to every output (CAGE-like background).
+    background_weight : float
+        ``w_bg``: log-scale gain per unit of *weak-site* occupancy at distance 0, ungated:
+        weak activator sites raise the output by ``exp(+w_bg)`` per unit, weak repressor sites
+        lower it by ``exp(-w_bg)``. Weak sites (``background_pvalue``) occur by chance in any
+        sequence, so a dinucleotide shuffle changes them: this term is the world's shuffle
+        noise, the same relative size in every context. ``0`` (the embedded world's default)
+        turns it off; :meth:`with_shuffle_noise` turns it on.
+    background_pvalue : float
+        Background p-value of the weak-site threshold (the grammar's sites use 1e-6).
+    background_decay_bp : float
+        ``lambda_bg`` (bp): length scale of the weak sites' distance kernel. Shorter than the
+        elements' ``decay_bp``: the context-dependence test shuffles every tile at once, so
+        its noise adds up over all tiles within ~``lambda_bg``, and with 40 kb most neutral
+        genes would leave CREME's neutral band (|effect| < 0.05) in a calibration run
+        (``scripts/calibrate_shuffle_noise.py``).
     """
 
     activators: tuple[tuple[str, str, str], ...] = (
@@ -111,6 +126,9 @@ class Mechanism:
     gate_high: float = 4.0
     pair_radius: int = 12
     floor: float = 0.01
+    background_weight: float = 0.0
+    background_pvalue: float = 1e-4
+    background_decay_bp: float = 20_000.0
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -149,10 +167,12 @@ class Mechanism:
                 raise ValueError(f"motif {motif!r} has two channels")
         if len(set(self.activators)) != len(self.activators) or len(set(self.repressors)) != len(self.repressors):
             raise ValueError("duplicate activator or repressor entries")
-        for name in ("decay_bp", "sat_max", "promoter_gain"):
+        if not 1e-6 <= self.background_pvalue < 0.1:
+            raise ValueError(f"background_pvalue must be in [1e-6, 0.1), got {self.background_pvalue}")
+        for name in ("decay_bp", "sat_max", "promoter_gain", "background_decay_bp"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("enhancer_weight", "silencer_weight", "coop_gain", "floor", "promoter_threshold"):
+        for name in ("enhancer_weight", "silencer_weight", "coop_gain", "floor", "promoter_threshold", "background_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
         for name in ("gate_radius", "pair_radius", "promoter_radius"):
@@ -163,8 +183,15 @@ class Mechanism:
 
     # -- bookkeeping -------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """JSON-friendly parameters (lists for tuples)."""
+        """JSON-friendly parameters (lists for tuples).
+
+        The background (shuffle-noise) parameters are left out while the noise is off, so a
+        noise-free mechanism keeps the dict, and the world cache key, it had before they existed.
+        """
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        if not self.background_weight:
+            for name in _BACKGROUND_FIELDS:
+                d.pop(name)
         d["activators"] = [list(a) for a in self.activators]
         d["repressors"] = [list(r) for r in self.repressors]
         d["promoter_motifs"] = list(self.promoter_motifs)
@@ -173,6 +200,16 @@ class Mechanism:
     @classmethod
     def from_dict(cls, d: dict) -> "Mechanism":
         return cls(**d)
+
+    def with_shuffle_noise(self, weight: float | None = None) -> "Mechanism":
+        """This mechanism with the weak-site background term on (``SHUFFLE_NOISE_WEIGHT`` by default)."""
+        w = SHUFFLE_NOISE_WEIGHT if weight is None else float(weight)
+        return dataclasses.replace(self, background_weight=w)
+
+    @property
+    def noise_free(self) -> "Mechanism":
+        """This mechanism with the background term off (what the record-based truth evaluates)."""
+        return dataclasses.replace(self, background_weight=0.0)
 
     @property
     def cell_lines(self) -> tuple[str, ...]:
@@ -234,6 +271,12 @@ class Mechanism:
         d = BIN_SIZE * (np.arange(N_INPUT_BINS)[:, None] - (out_bins[None, :] + BIN_OFFSET))
         return distance_decay(d, self).astype(np.float32)
 
+    def background_kernel(self, out_bins: np.ndarray | None = None) -> np.ndarray:
+        """Weak-site kernel ``exp(-128 |b - (j + 320)| / lambda_bg)``, ``(1536, len(out_bins))`` float32."""
+        out_bins = np.arange(N_BINS) if out_bins is None else np.asarray(out_bins)
+        d = BIN_SIZE * (np.arange(N_INPUT_BINS)[:, None] - (out_bins[None, :] + BIN_OFFSET))
+        return np.exp(-np.abs(d) / self.background_decay_bp).astype(np.float32)
+
     def promoter_band(self, out_bins: np.ndarray | None = None) -> np.ndarray:
         """0/1 matrix ``(1536, len(out_bins))``: input bins within ``promoter_radius`` of each output bin."""
         out_bins = np.arange(N_BINS) if out_bins is None else np.asarray(out_bins)
@@ -245,6 +288,17 @@ def _check_line(line: str) -> None:
     if line not in CELL_LINES:
         raise ValueError(f"unknown cell line {line!r}; the world has {', '.join(CELL_LINES)}")
 
+
+_BACKGROUND_FIELDS = ("background_weight", "background_pvalue", "background_decay_bp")
+
+#: ``w_bg`` of :meth:`Mechanism.with_shuffle_noise`. Chosen with
+#: ``scripts/calibrate_shuffle_noise.py 0.05 0.08 0.12`` (embedded world, K562, 3 genes per true
+#: context, 10 shuffles): at 0.08 the interquartile range of the necessity test's normalized
+#: shuffle effect over tiles 0-15 kb from the TSS is 0.024-0.046 (Enformer's published table:
+#: 0.042-0.24, which also holds real small effects), falling to 0.001-0.002 at 60-100 kb
+#: (Enformer 0.008-0.014); at 0.12 (decay 40 kb) no truly neutral gene stayed in CREME's
+#: neutral band. The validation page shows the comparison and the held-out world's scores.
+SHUFFLE_NOISE_WEIGHT = 0.08
 
 DEFAULT_MECHANISM = Mechanism()
 
@@ -279,7 +333,11 @@ def box_sum(a: np.ndarray, radius: int, axis: int = -2) -> np.ndarray:
 
 
 def output_from_bin_occupancy(
-    h: np.ndarray, out_bins: np.ndarray | None = None, mechanism: Mechanism | None = None, parts: bool = False
+    h: np.ndarray,
+    out_bins: np.ndarray | None = None,
+    mechanism: Mechanism | None = None,
+    parts: bool = False,
+    h_weak: np.ndarray | None = None,
 ) -> np.ndarray | dict[str, np.ndarray]:
     """Numpy reference of the model's head: binned occupancy -> CAGE-like output.
 
@@ -292,8 +350,12 @@ def output_from_bin_occupancy(
         Output bins to compute (default all 896).
     mechanism : Mechanism, optional
     parts : bool
-        Return the intermediate terms (``A``, ``D``, ``lin``, ``coop``, ``sat``, ``R``, ``y``),
-        each ``(N, B, C)`` (``A`` is ``(N, B, 1)``), instead of ``y``.
+        Return the intermediate terms (``A``, ``D``, ``lin``, ``coop``, ``sat``, ``R``, ``B``
+        (the background's log gain), ``y``), each ``(N, B, C)`` (``A`` is ``(N, B, 1)``),
+        instead of ``y``.
+    h_weak : numpy.ndarray, optional
+        Weak-site occupancy per input bin, same shape as ``h`` (:func:`bin_occupancy` with
+        ``weak=True``). ``None`` leaves out the background term: the noise-free output.
 
     Returns
     -------
@@ -327,19 +389,28 @@ def output_from_bin_occupancy(
     sat = mech.sat_max * (1.0 - np.exp(-dist(a["sat"]) / mech.sat_max))
     drive = lin + coop + sat
     rep = np.exp(-dist(q))
+    bg = np.zeros_like(lin)
+    if h_weak is not None and mech.background_weight:
+        hw = np.asarray(h_weak, dtype=np.float64)
+        hw = hw[None] if hw.ndim == 2 else hw
+        signed = hw @ (mats["act"] - mats["rep_mask"])
+        bg = mech.background_weight * dist(signed, mech.background_kernel(out_bins).astype(np.float64))
     p = np.einsum("nb,bj->nj", h @ mats["prom"], band)[..., None]
     A = mech.promoter_gain * np.maximum(p - mech.promoter_threshold, 0.0)
-    y = A * (1.0 + drive) * rep + mech.floor
+    y = A * (1.0 + drive) * rep * np.exp(bg) + mech.floor
     if parts:
-        out = {"A": A, "D": drive, "lin": lin, "coop": coop, "sat": sat, "R": rep, "y": y}
+        out = {"A": A, "D": drive, "lin": lin, "coop": coop, "sat": sat, "R": rep, "B": bg, "y": y}
         return {k: val[0] for k, val in out.items()} if single else out
     return y[0] if single else y
 
 
-def bin_occupancy(x: np.ndarray, mechanism: Mechanism | None = None) -> np.ndarray:
-    """Numpy scan of one-hot ``(L, 4)`` -> binned occupancy ``(L // 128, M)`` float64 (exact)."""
+def bin_occupancy(x: np.ndarray, mechanism: Mechanism | None = None, weak: bool = False) -> np.ndarray:
+    """Numpy scan of one-hot ``(L, 4)`` -> binned occupancy ``(L // 128, M)`` float64 (exact).
+
+    ``weak=True`` scans at the background term's threshold (``mechanism.background_pvalue``).
+    """
     mech = DEFAULT_MECHANISM if mechanism is None else mechanism
-    occ, _ = scan(x, mech.motif_names)
+    occ, _ = scan(x, mech.motif_names, mech.background_pvalue) if weak else scan(x, mech.motif_names)
     n = occ.shape[0] // BIN_SIZE
     return occ[: n * BIN_SIZE].astype(np.float64).reshape(n, BIN_SIZE, -1).sum(axis=1)
 
@@ -349,5 +420,7 @@ def reference_predict(x: np.ndarray, out_bins: np.ndarray | None = None, mechani
     x = np.asarray(x)
     if x.ndim == 2:
         x = x[None]
-    h = np.stack([bin_occupancy(xi, mechanism) for xi in x])
-    return output_from_bin_occupancy(h, out_bins, mechanism)
+    mech = DEFAULT_MECHANISM if mechanism is None else mechanism
+    h = np.stack([bin_occupancy(xi, mech) for xi in x])
+    hw = np.stack([bin_occupancy(xi, mech, weak=True) for xi in x]) if mech.background_weight else None
+    return output_from_bin_occupancy(h, out_bins, mech, h_weak=hw)

@@ -73,12 +73,21 @@ output bins ``j = 0..895`` (output bin ``j`` is input bin ``j + 320``), cell lin
    * ``D_c(j) = Lin_c + Coop_c + Sat_c`` (enhancer drive, dimensionless),
      ``R_c(j) = exp(-sum_b q_c(b) K(b, j))`` (silencers multiply).
 
+   * background (off unless ``background_weight > 0``, see
+     :meth:`~creme_lib.world.mechanism.Mechanism.with_shuffle_noise`), a log gain
+     ``B_c(j) = w_bg sum_b (sum_{m in E_c} h^weak_m(b) - sum_{m in S_c} h^weak_m(b)) exp(-128 |b - (j + 320)| / lambda_bg)``
+     with ``h^weak`` the occupancy of step 1 at the weak threshold ``T^weak_m`` (background
+     p-value ``1e-4``) and no gate [``lambda_bg = 20,000`` bp]. Weak sites occur by chance in
+     any sequence, so each dinucleotide shuffle of a tile changes ``B``: the world's
+     *shuffle noise*, of the same relative size in every context.
+
 5. **Promoter-intrinsic activity** (cell-line independent, from core-promoter motifs
    TBP, SP1, NRF1, YY1 within ``+-1`` input bin of the output bin):
    ``A(j) = alpha * max(sum_{|b-(j+320)|<=1} sum_{m in P} h_m(b) - theta_p, 0)``
    [``alpha = 1``, ``theta_p = 1``].
 
-6. **Output** ``y_c(j) = A(j) (1 + D_c(j)) R_c(j) + eps`` [``eps = 0.01``]: CAGE-like signal at
+6. **Output** ``y_c(j) = A(j) (1 + D_c(j)) R_c(j) exp(B_c(j)) + eps`` [``eps = 0.01``; ``B = 0``
+   with the noise off]: CAGE-like signal at
    bins with a promoter (the TSS bins 447/448 of a world gene window) and ``eps`` elsewhere.
    A gene with no active element in ``c`` gives ``A`` whatever its context (neutral), one with
    strong active enhancers ``A (1 + D)`` with ``D >> 1`` (enhancing), one with silencers
@@ -208,6 +217,11 @@ class SyntheticModel(Model):
         band = mech.promoter_band(self.bins)
         c = {k: tf.constant(v) for k, v in mats.items()}
         filt_t, thr_t, scl_t = tf.constant(filt), tf.constant(thr), tf.constant(scl)
+        noisy = bool(mech.background_weight)
+        if noisy:
+            _, thr_w, scl_w = stacked_filters(names, mech.background_pvalue)
+            thr_wt, scl_wt = tf.constant(thr_w), tf.constant(scl_w)
+            kern_bg_t = tf.constant(mech.background_kernel(self.bins))
         kern_t, kern2_t, band_t = tf.constant(kern), tf.constant(kern * kern), tf.constant(band)
         track_idx = tf.constant(self.tracks, dtype=tf.int32)
         r_gate, r_pair = int(mech.gate_radius), int(mech.pair_radius)
@@ -245,6 +259,12 @@ class SyntheticModel(Model):
             sat = mech.sat_max * (1.0 - tf.exp(-dist(a["sat"], kern_t) / mech.sat_max))
             drive = lin + coop + sat
             rep = tf.exp(-dist(q, kern_t))
+            if noisy:  # weak sites, ungated: the term a dinucleotide shuffle changes at random
+                zw = tf.clip_by_value((best - thr_wt) * scl_wt, 0.0, 1.0)
+                occ_w = tf.floor(zw * float(OCC_LEVELS)) / float(OCC_LEVELS)
+                hw = tf.reduce_sum(tf.reshape(occ_w, [-1, N_INPUT_BINS, BIN_SIZE, m]), axis=2)
+                signed = tf.einsum("bnm,mc->bnc", hw, c["act"] - c["rep_mask"])
+                rep = rep * tf.exp(mech.background_weight * dist(signed, kern_bg_t))
             p = tf.einsum("bn,nj->bj", tf.einsum("bnm,m->bn", h, c["prom"]), band_t)[..., None]
             A = mech.promoter_gain * tf.nn.relu(p - mech.promoter_threshold)
             y = A * (1.0 + drive) * rep + mech.floor  # (B, bins, C)

@@ -190,8 +190,14 @@ def get_motif(name: str) -> Motif:
 
 
 @lru_cache(maxsize=None)
-def stacked_filters(names: tuple[str, ...] | list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def stacked_filters(
+    names: tuple[str, ...] | list[str], pvalue: float = PVALUE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Filters for one conv1d over both strands.
+
+    ``pvalue`` sets the thresholds (the weights do not depend on it): the default gives the
+    sites the model's grammar sees, a larger one (``Mechanism.background_pvalue``) the weak
+    sites of its background term.
 
     Returns
     -------
@@ -202,7 +208,10 @@ def stacked_filters(names: tuple[str, ...] | list[str]) -> tuple[np.ndarray, np.
         ``(M,)`` float32.
     """
     names = tuple(names)
-    motifs = [get_motif(n) for n in names]
+    for n in names:
+        get_motif(n)  # a clear error for an unknown name
+    bank = motif_bank(float(pvalue))
+    motifs = [bank[n] for n in names]
     width = max(m.width for m in motifs)
     filt = np.zeros((width, 4, 2 * len(motifs)), np.float32)
     for j, m in enumerate(motifs):
@@ -213,7 +222,9 @@ def stacked_filters(names: tuple[str, ...] | list[str]) -> tuple[np.ndarray, np.
     return filt, thr, scl
 
 
-def scan(x: np.ndarray, names: tuple[str, ...] | list[str] = MOTIF_NAMES) -> tuple[np.ndarray, np.ndarray]:
+def scan(
+    x: np.ndarray, names: tuple[str, ...] | list[str] = MOTIF_NAMES, pvalue: float = PVALUE
+) -> tuple[np.ndarray, np.ndarray]:
     """Numpy reference scan of a one-hot sequence (exactly what the TensorFlow model computes).
 
     Parameters
@@ -222,6 +233,8 @@ def scan(x: np.ndarray, names: tuple[str, ...] | list[str] = MOTIF_NAMES) -> tup
         One-hot ``(L, 4)``; sites running off the right end see all-zero rows.
     names : sequence of str
         Motifs to scan.
+    pvalue : float
+        Background p-value of the occupancy thresholds (see :func:`stacked_filters`).
 
     Returns
     -------
@@ -231,12 +244,14 @@ def scan(x: np.ndarray, names: tuple[str, ...] | list[str] = MOTIF_NAMES) -> tup
     """
     from creme_lib.sequence import one_hot_to_tokens
 
-    return scan_tokens(one_hot_to_tokens(np.asarray(x)), names)
+    return scan_tokens(one_hot_to_tokens(np.asarray(x)), names, pvalue)
 
 
-def scan_tokens(tokens: np.ndarray, names: tuple[str, ...] | list[str] = MOTIF_NAMES) -> tuple[np.ndarray, np.ndarray]:
+def scan_tokens(
+    tokens: np.ndarray, names: tuple[str, ...] | list[str] = MOTIF_NAMES, pvalue: float = PVALUE
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`scan` for tokens ``(L,)`` (``A, C, G, T, N`` = ``0..4``)."""
-    filt, thr, scl = stacked_filters(tuple(names))
+    filt, thr, scl = stacked_filters(tuple(names), float(pvalue))
     width, _, f2 = filt.shape
     m = f2 // 2
     # Sites running off the right end see N (all-zero rows), so every position gets a score.
