@@ -1,9 +1,11 @@
 """Benchmark: the embedded world's ground-truth model and genome generator on this CPU.
 
 Prints the model's throughput (sequences of 196,608 bp per second at batch 8, all 896 bins
-and 3 tracks, and the TSS bins only), against the target of >= 20 seq/s, and the time to
-generate the default world (192 genes, ~40 Mb) into a fresh temporary folder, plus the time
-to find it in the cache afterwards.
+and 3 tracks, and the TSS bins only, every sequence scanned whole), against the target of
+>= 20 seq/s; the throughput of CREME's tests (necessity, sufficiency, context dependence, 10
+shuffles, TSS bins, K562) with full scans and with incremental rescans side by side, and
+their ratio; and the time to generate the default world (224 genes, ~45 Mb) into a fresh
+temporary folder, plus the time to find it in the cache afterwards.
 
     python benchmarks/bench_world_model.py                 # both
     python benchmarks/bench_world_model.py --skip-world    # model only
@@ -47,7 +49,7 @@ def bench_model(batch: int, repeats: int) -> None:
     print(f"import TensorFlow: {time.perf_counter() - t0:.1f} s")
     x = _sequences(batch)
     for label, kwargs in (("all 896 bins x 3 tracks", {}), ("TSS bins 447-448, K562", {"bins": [447, 448], "tracks": ["K562"]})):
-        model = SyntheticModel(batch_size=batch, **kwargs)
+        model = SyntheticModel(batch_size=batch, incremental=False, **kwargs)  # repeats would hit the rescan cache
         t0 = time.perf_counter()
         model.predict(x)
         warm = time.perf_counter() - t0
@@ -62,6 +64,38 @@ def bench_model(batch: int, repeats: int) -> None:
             f"model, {label}: {rate:6.1f} seq/s at batch {batch} "
             f"(median of {repeats}; warm-up incl. compile {warm:.1f} s) - {ok} the {TARGET_SEQ_PER_S:.0f} seq/s target"
         )
+
+
+def bench_tests(batch: int, repeats: int) -> None:
+    """CREME's tests on one window: full scans vs incremental rescans (identical outputs)."""
+    from creme_lib.experiments import context_dependence_test, necessity_test, sufficiency_test
+    from creme_lib.tiles import tile_grid
+    from creme_lib.world.model import SyntheticModel
+
+    x = _sequences(1, seed=3)[0]
+    tss, tiles = tile_grid(SEQ_LENGTH, 5_000)
+    runs = {
+        "necessity": lambda m: necessity_test(m, x, tiles, 10, name="g", progress=False).mut,
+        "sufficiency": lambda m: sufficiency_test(m, x, tss, tiles, 10, name="g", progress=False).mut,
+        "context": lambda m: context_dependence_test(m, x, tss, 10, name="g", progress=False).mut,
+    }
+    sent = {"necessity": 1 + 10 * len(tiles), "sufficiency": 1 + 10 * (1 + len(tiles)), "context": 1 + 10}
+    for test, run in runs.items():
+        rates, outs = {}, {}
+        for inc in (False, True):
+            model = SyntheticModel(bins=[447, 448], tracks=["K562"], batch_size=batch, incremental=inc)
+            model.predict(x[None])  # compile
+            times = []
+            for _ in range(repeats):
+                model.set_selection([447, 448], ["K562"])  # a fresh rescan cache per repeat
+                model.predict(x[None])
+                t0 = time.perf_counter()
+                outs[inc] = run(model)
+                times.append(time.perf_counter() - t0)
+            rates[inc] = sent[test] / statistics.median(times)
+        same = "identical outputs" if np.array_equal(outs[False], outs[True]) else "OUTPUTS DIFFER"
+        print(f"{test} test ({sent[test]} sequences): full scans {rates[False]:6.1f} seq/s, incremental "
+              f"{rates[True]:6.1f} seq/s, ratio {rates[True] / rates[False]:.1f}x ({same})")
 
 
 def bench_world() -> None:
@@ -89,9 +123,12 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--skip-world", action="store_true")
+    ap.add_argument("--skip-tests", action="store_true")
     args = ap.parse_args()
     print(f"CPU cores visible: {os.cpu_count()}")
     bench_model(args.batch, args.repeats)
+    if not args.skip_tests:
+        bench_tests(args.batch, max(1, args.repeats // 2))
     if not args.skip_world:
         bench_world()
 

@@ -53,6 +53,11 @@ class Paste:
     def length(self) -> int:
         return self.end - self.start
 
+    @property
+    def relocates(self) -> bool:
+        """Whether the segment comes from other coordinates (a moved or copied CRE)."""
+        return self.src_start not in (None, self.start)
+
 
 @dataclass(frozen=True, slots=True)
 class SeqSpec:

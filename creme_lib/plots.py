@@ -337,7 +337,7 @@ def test_schematic(plans, seq_length: int, tss_tile: tuple[int, int], title: str
                                    facecolor=SEGMENT_COLORS[kind], edgecolor="0.2", linewidth=0.6,
                                    hatch="////" if kind == "dinucleotide-shuffled" else None))
             used.add(kind)
-            if paste.src_start not in (None, paste.start):  # a moved or copied CRE: where it comes from
+            if paste.relocates:  # a moved or copied CRE: where it comes from
                 rad = -0.35 if paste.start > paste.src_start else 0.35  # arc above the bar either way
                 ax.annotate("", xy=(kb(paste.start + paste.length / 2), y + 0.3),
                             xytext=(kb(paste.src_start + paste.length / 2), y + 0.3),
@@ -1865,7 +1865,8 @@ def validation_recall_by_effect(table: pd.DataFrame) -> Figure:
     shades = {k: mpl.colormaps["Blues"](0.35 + 0.65 * i / max(len(counts) - 1, 1)) for i, k in enumerate(counts)}
     for ax, world in zip(axes, worlds):
         g = table[table.world == world]
-        bins = list(pd.unique(g.effect_size.astype(str)))
+        cats = g.effect_size.cat.categories if isinstance(g.effect_size.dtype, pd.CategoricalDtype) else None
+        bins = [str(c) for c in cats] if cats is not None else list(pd.unique(g.effect_size.astype(str)))
         x = np.arange(len(bins))
         for k in counts:
             gk = g[g.n_shuffles == k].set_index(g[g.n_shuffles == k].effect_size.astype(str)).reindex(bins)
@@ -1891,7 +1892,7 @@ def validation_shuffle_spread(spread: pd.DataFrame, contexts: Sequence[str] = ("
     contexts = _levels(spread["context"], contexts)
     if not contexts:
         raise NoDataError("no spread to plot")
-    fig = Figure(figsize=(BOOK_WIDTH, 2.6), layout="constrained")
+    fig = Figure(figsize=(BOOK_WIDTH, 3.2 + 0.15 * spread["source"].nunique()), layout="constrained")
     axes = fig.subplots(1, len(contexts), squeeze=False, sharey=True)[0]
     sources = _levels(spread["source"], None)
     pal = {s: c for s, c in zip(sources, ("#000000", "#1f78b4", "#ff7f00", "#6a3d9a", "#33a02c"))}
@@ -1908,6 +1909,7 @@ def validation_shuffle_spread(spread: pd.DataFrame, contexts: Sequence[str] = ("
         ax.set_xticks(np.arange(len(bins)), [b.replace(" kb", "") for b in bins], rotation=30)
         ax.set_title(f"{ctx} contexts", fontsize=8.5)
         ax.set_xlabel("tile distance to TSS (kb)")
-        ax.legend(fontsize=6.5, loc="upper right")
-    axes[0].set_ylabel("IQR of normalized shuffle effect")
+        # below the panel: the lines fill the axes, and the n differ per context
+        ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.32), frameon=False)
+    axes[0].set_ylabel("IQR of normalized\nshuffle effect")
     return fig

@@ -164,9 +164,10 @@ if ccm.values.sum():
 # (motif matches at a background p-value of 1e-4, which any sequence holds by chance) add
 # an ungated log gain to the TSS output, decaying over 20 kb, so each shuffle moves the
 # output by a different, sequence-determined amount. The necessity and context-dependence
-# tests then run with 10 shuffles per tile on two worlds: the embedded one (where the noise
-# weight was chosen, to make the spread resemble Enformer's) and a held-out one (another
-# seed and composition, another cell line). Shuffle *i* is seeded by (sequence, test, *i*),
+# tests then run with 10 shuffles per tile on three worlds: the embedded one (where the noise
+# weight was chosen, to make the spread resemble Enformer's), a held-out one (another seed
+# and composition, another cell line), and the embedded one with 4x the noise (a model
+# noisier than Enformer near the TSS, to show where the number of shuffles starts to matter). Shuffle *i* is seeded by (sequence, test, *i*),
 # so the first *k* shuffles of the run are a *k*-shuffle run: calls from 1, 3 and 10
 # shuffles are scored against the truth as above (context categories included: CREME
 # calls them from the same *k* shuffles).

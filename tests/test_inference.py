@@ -115,6 +115,12 @@ def test_errors():
         Engine(model, batch_size=0)
 
 
+def test_a_paste_relocates_only_from_other_coordinates():
+    assert move(0, 100, 500).relocates  # the moved CRE comes from [0, 100)
+    assert not Paste(0, 100, "h").relocates and not Paste(0, 100, "h", src_start=0).relocates  # a swap in place
+    assert Paste(200, 300, "h", src_start=0).relocates
+
+
 def test_model_output_shape_is_checked():
     bad = CallableModel(lambda x: np.zeros((len(x), 3, 1)), L, n_bins=2)
     eng = Engine(bad, progress=False)

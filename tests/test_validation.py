@@ -571,11 +571,13 @@ def test_shuffles_needed_is_the_fewest_count_keeping_precision_and_recall():
     assert V.shuffles_needed(_count_summary(rows)) == 10
     rows = [r if r[1] != 3 else r[:5] + (0.95, 10, 8, 0.78) for r in rows]  # within the 0.05 tolerance
     assert V.shuffles_needed(_count_summary(rows)) == 3
-    text = V.shuffle_findings(_count_summary(rows))
+    text = V.shuffle_findings(_count_summary(rows), calibrated=("a",))
     assert text[0].startswith("**a**, 10 shuffles: precision of enhancers 1.00 (10/10 calls), recall 0.80 (8/10)")
-    assert "at least 0.9" in text[0] and "**3 shuffles**" in text[-1]
+    assert "at least 0.9" in text[0] and text[-1].startswith("At the calibrated noise, **3 shuffles**")
+    other = V.shuffle_findings(_count_summary(rows), calibrated=())
+    assert other[-1].startswith("In the a, **3 shuffles**")
     worse = _count_summary([r if r[1] != 10 else r[:5] + (0.5,) + r[6:] for r in rows])
-    assert V.shuffles_needed(worse) is None and "**below 0.9**" in V.shuffle_findings(worse)[0]
+    assert V.shuffles_needed(worse) is None and "**below 0.9**" in V.shuffle_findings(worse, calibrated=("a",))[0]
 
 
 def test_a_small_shuffle_study_runs_once_and_is_scored(world, tmp_path):
@@ -606,7 +608,10 @@ def test_a_small_shuffle_study_runs_once_and_is_scored(world, tmp_path):
     assert summary.n_detectable.sum() > 0
     spread = V.spread_comparison(pred)
     assert set(spread.source) == {"small world"} and spread.n.sum() == 2 * len(TILES)
-    assert "small world (K562): n = 2 genes, 76 tiles" in shuffles.study_caption(pred)
+    from creme_lib.world.mechanism import SHUFFLE_NOISE_WEIGHT
+
+    assert (pred.noise_weight == SHUFFLE_NOISE_WEIGHT).all()
+    assert f"small world (K562, noise weight {SHUFFLE_NOISE_WEIGHT:g}): n = 2 genes, 76 tiles" in shuffles.study_caption(pred)
     for fig in (plots.validation_shuffle_counts(summary, V.PRECISION_MINIMUM),
                 plots.validation_recall_by_effect(V.recall_by_effect_size(calls)),
                 plots.validation_shuffle_spread(spread, contexts=tuple(spread.context.unique()))):

@@ -559,3 +559,81 @@ def test_shuffles_of_a_tile_differ_only_with_noise_on(small):
         spread[label] = float(res.mut[0, :, 0].std())
     assert spread["off"] == 0.0
     assert spread["on"] > 1e-4
+
+
+# ---------------------------------------------------------------------------------------------
+# incremental scanning (rescan.py)
+
+
+def test_changed_bins_are_the_bins_whose_windows_touch_a_change():
+    from creme_lib.world.rescan import changed_bins
+
+    ref = np.zeros(128 * 10, np.uint8)
+    tok = ref.copy()
+    tok[[300, 1279]] = 2  # bin 2 (windows from 300 - 19 = 281: bin 2) and the last base
+    assert changed_bins(tok, ref, width=20).tolist() == [2, 9]
+    tok[[300, 1279]] = 0
+    tok[260] = 1  # windows 241..260 start in bin 1 (128..255) and bin 2
+    assert changed_bins(tok, ref, width=20).tolist() == [1, 2]
+    assert changed_bins(ref, ref, width=20).size == 0
+
+
+def _shuffled(tokens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    from creme_lib.sequence import one_hot_to_tokens
+    from creme_lib.shuffle import dinuc_shuffle
+
+    return one_hot_to_tokens(dinuc_shuffle(tokens_to_one_hot(tokens), rng=rng))
+
+
+def test_a_rescan_equals_a_full_scan(small):
+    from creme_lib.world.mechanism import bin_occupancy
+    from creme_lib.world.motifs import stacked_filters
+    from creme_lib.world.rescan import ScanCache, changed_bins
+
+    _, world = small
+    noisy = world.mechanism.with_shuffle_noise()
+    names = noisy.motif_names
+    filt, thr, scl = stacked_filters(names)
+    cache = ScanCache(filt, [(thr, scl), stacked_filters(names, noisy.background_pvalue)[1:]], capacity=2)
+    x = world.window(world.genes.gene_id.iloc[0])
+    tok = np.where(x.any(1), x.argmax(1), 4).astype(np.uint8)
+    cache.add(tok, [bin_occupancy(x, noisy).astype(np.float32), bin_occupancy(x, noisy, weak=True).astype(np.float32)])
+    rng = np.random.default_rng(5)
+    for start, stop in ((0, 5_000), (93_000, 98_000), (len(tok) - 3_000, len(tok)), (40_000, 40_001)):
+        new = tok.copy()
+        new[start:stop] = _shuffled(tok[start:stop], rng) if stop - start > 1 else (tok[start] + 1) % 4
+        key, bins = cache.nearest(new)
+        assert bins.tolist() == changed_bins(new, tok, filt.shape[0]).tolist() and bins.size <= 42
+        h, hw = cache.rescan(new, key, bins)
+        xn = tokens_to_one_hot(new)
+        np.testing.assert_array_equal(h, bin_occupancy(xn, noisy).astype(np.float32))
+        np.testing.assert_array_equal(hw, bin_occupancy(xn, noisy, weak=True).astype(np.float32))
+    far = _shuffled(tok, rng)  # a whole shuffled background: no cached sequence is near
+    assert cache.nearest(far) is None
+    cache.add(far, [h, hw])
+    cache.add(far, [h, hw])
+    assert len(cache) == 2  # capacity: the oldest (the wild type) is gone
+    assert cache.nearest(tok) is None
+
+
+def test_the_incremental_model_is_bit_identical_to_full_scans(small):
+    pytest.importorskip("tensorflow")
+    from creme_lib.experiments import context_dependence_test, necessity_test, sufficiency_test
+    from creme_lib.world.model import SyntheticModel
+
+    _, world = small
+    x = world.window(world.genes.gene_id.iloc[0])
+    from creme_lib.validation import TILES
+
+    tiles = TILES[[0, 1, 18, 19, 36, 37]]  # tiles beside the TSS tile and at both ends of the window
+    for mech in (world.mechanism, world.mechanism.with_shuffle_noise()):
+        got = {}
+        for inc in (False, True):
+            m = SyntheticModel(bins=[447, 448, 500], tracks=["K562", "PC-3"], mechanism=mech, incremental=inc)
+            nec = necessity_test(m, x, tiles, 2, name="g", progress=False)
+            suf = sufficiency_test(m, x, (95_804, 100_804), tiles, 2, name="g", progress=False)
+            ctx = context_dependence_test(m, x, (95_804, 100_804), 2, name="g", progress=False)
+            soft = m.predict(np.full((1, len(x), 4), 0.25, np.float32))  # not one-hot: scanned whole
+            got[inc] = (nec.mut, suf.mut, suf.control, ctx.mut, soft)
+        for a, b in zip(got[False], got[True]):
+            np.testing.assert_array_equal(a, b)

@@ -118,13 +118,13 @@ def example_plans(seq_length: int = ENFORMER_LAYOUT.seq_length, tile_size: int =
         "Sufficiency": (lambda e: sufficiency_test(e, x, tss, np.array([cre]), n_shuffles=1, name="wt"),
                         lambda s: s.background is not None and len(s.edits) == 2),
         "TSS-CRE Distance": (lambda e: distance_test(e, x, tss, cre, np.array([other[0]]), n_shuffles=1, name="wt"),
-                             lambda s: any(p.src_start not in (None, p.start) for p in s.edits)),
+                             lambda s: any(p.relocates for p in s.edits)),
         "Higher-order Interaction": (lambda e: higher_order_interaction_test(e, x, np.array([cre, other]), n_rounds=2,
                                                                              n_shuffles=1, name="wt"),
                                      lambda s: len(s.edits) == 2),
         "Multiplicity": (lambda e: multiplicity_test(e, x, tss, cre, np.array([other[0], other[0] + tile_size]),
                                                      n_copies=2, n_shuffles=1, name="wt"),
-                         lambda s: sum(p.src_start not in (None, p.start) for p in s.edits) == 2),
+                         lambda s: sum(p.relocates for p in s.edits) == 2),
     }
     out = []
     for test in TEST_NAMES:
@@ -149,11 +149,11 @@ def distance_plans(seq_length: int = ENFORMER_LAYOUT.seq_length, tile_size: int 
     picks = tiles[np.linspace(0, len(tiles) - 1, n_positions).round().astype(int), 0]
     eng = _recorder(seq_length)
     distance_test(eng, x, tss, cre, picks, n_shuffles=1, name="wt")
-    moved = [s for s in dict.fromkeys(eng.sent) if any(p.src_start not in (None, p.start) for p in s.edits)]
+    moved = [s for s in dict.fromkeys(eng.sent) if any(p.relocates for p in s.edits)]
     centre = sum(tss) / 2
     out = []
     for spec in moved:
-        paste = next(p for p in spec.edits if p.src_start not in (None, p.start))
+        paste = next(p for p in spec.edits if p.relocates)
         offset = (paste.start + paste.length / 2 - centre) / 1000.0
         out.append(ExamplePlan(f"CRE at {offset:+.0f} kb", spec, len(set(eng.sent))))
     return out

@@ -116,30 +116,33 @@ ENFORMER_PRESET = Preset(
     enformer_handle="https://tfhub.dev/deepmind/enformer/1",
 )
 
-#: The embedded world's ground-truth model, sized so that three cell lines run in about
-#: eight minutes on two shared CPU cores (measured; see the README), with fewer of
-#: everything than the paper:
+#: The embedded world's ground-truth model, sized so that ``make book`` stays within 25
+#: minutes on two shared CPU cores (measured; see the README), with fewer of everything
+#: than the paper:
 #:
-#: * genes: all 192 of the world (its silenced genes are its least active ones, so a
-#:   top-half cut like the paper's 10,000 of ~20,000 would leave no silencing context);
+#: * genes: all 224 of the world, sized so that every cell line has at least 30 silencing
+#:   contexts (its silenced genes are its least active ones, so a top-half cut like the
+#:   paper's 10,000 of ~20,000 would leave no silencing context);
 #: * shuffles: 3 for the context dependence test (with the wild type, one batch of 4 per
 #:   gene) and 1 for the CRE tests (the world's model has no noise besides the shuffles,
 #:   and a shuffle rarely creates a motif cluster, so one shuffle measures a tile);
-#: * 4 contexts per category (paper: 200), 3 per category in the context swap test, the 2
-#:   strongest sufficient CREs per class for the distance and multiplicity tests, 2
+#: * 30 contexts per category (paper: 200), the same 30 per category in the context swap
+#:   test (90 x 90 swaps per cell line): the model's rescans
+#:   (:class:`~creme_lib.world.rescan.ScanCache`) make these tests cheap;
+#: * the 2 strongest sufficient CREs per class for the distance and multiplicity tests, 2
 #:   enhancers for the fine-tile search, 2 sequences per direction, 3 rounds for the
 #:   greedy search and 3 copies for the multiplicity test.
 #:
 #: Tiles (5 kb), TSS bins (447/448), thresholds and fine-tile stages are the paper's.
 SYNTHETIC_PRESET = Preset(
-    n_genes=192,
+    n_genes=224,
     n_shuffles_context=3,
     n_shuffles=1,
     tile_size=TILE_SIZE,
     batch_size=4,
     bins=ENFORMER_LAYOUT.tss_bins,
-    max_per_category=4,
-    swap_per_category=3,
+    max_per_category=30,
+    swap_per_category=30,
     max_cres=2,
     max_fine_tile=2,
     max_greedy=2,

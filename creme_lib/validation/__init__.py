@@ -49,7 +49,7 @@ from creme_lib.validation.interactions import (
 from creme_lib.validation.report import ValidationReport, findings, validate
 from creme_lib.validation.tables import CORE_TABLES, TABLES, load_tables, missing_cell_lines, resolve_world
 from creme_lib.validation.shuffles import (
-    EFFECT_SIZE_EDGES, HELD_OUT, PRECISION_MINIMUM, SHUFFLE_COUNTS, STUDY_WORLDS, TUNED, StudyWorld,
+    EFFECT_SIZE_EDGES, HELD_OUT, NOISIER, PRECISION_MINIMUM, SHUFFLE_COUNTS, STUDY_WORLDS, TUNED, StudyWorld,
     calls_by_shuffle_count, load_or_run_study, necessity_table, noisy_predictions, recall_by_effect_size, run_study,
     score_study, shuffle_count_summary, shuffle_findings, shuffles_needed, spread_by_distance, spread_comparison,
     study_genes,
@@ -107,6 +107,7 @@ __all__ = [
     # the shuffle study
     "EFFECT_SIZE_EDGES",
     "HELD_OUT",
+    "NOISIER",
     "PRECISION_MINIMUM",
     "SHUFFLE_COUNTS",
     "STUDY_WORLDS",

@@ -59,7 +59,7 @@ class WorldConfig:
         The regulatory grammar (shared with :class:`~creme_lib.world.model.SyntheticModel`).
     """
 
-    n_genes: int = 192
+    n_genes: int = 224
     n_chromosomes: int = 4
     cell_lines: tuple[str, ...] = CELL_LINES
     chrom_size: int | None = None

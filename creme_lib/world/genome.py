@@ -80,8 +80,8 @@ def generate_world(out_dir: str | os.PathLike, seed: int = 0, config: WorldConfi
     seed : int
         Non-negative seed; the same seed and config give byte-identical FASTA, GTF and BED.
     config : WorldConfig, optional
-        Size and composition (default ``DEFAULT_CONFIG``: 192 genes on 4 chromosomes,
-        ~40 Mb, generated in well under a minute).
+        Size and composition (default ``DEFAULT_CONFIG``: 224 genes on 4 chromosomes,
+        ~45 Mb, generated in well under a minute).
 
     Returns
     -------

@@ -89,7 +89,7 @@ class Mechanism:
         ``lambda_bg`` (bp): length scale of the weak sites' distance kernel. Shorter than the
         elements' ``decay_bp``: the context-dependence test shuffles every tile at once, so
         its noise adds up over all tiles within ~``lambda_bg``, and with 40 kb most neutral
-        genes would leave CREME's neutral band (|effect| < 0.05) in a calibration run
+        genes would leave CREME's neutral band (``|effect| < 0.05``) in a calibration run
         (``scripts/calibrate_shuffle_noise.py``).
     """
 

@@ -119,7 +119,9 @@ from creme_lib.world.mechanism import (
     TRACK_NAMES,
     Mechanism,
 )
+from creme_lib.sequence import one_hot_to_tokens
 from creme_lib.world.motifs import OCC_LEVELS, stacked_filters
+from creme_lib.world.rescan import MAX_RESCAN_BINS, ScanCache, changed_bins, similar
 
 
 def _tf():
@@ -144,6 +146,10 @@ class SyntheticModel(Model):
         ever compiled (results do not depend on how a request is batched).
     jit_compile : bool
         Compile the forward pass with XLA (faster on CPU).
+    incremental : bool
+        Rescan only the input bins in which a sequence differs from a recently scanned one
+        (:class:`~creme_lib.world.rescan.ScanCache`); the output is bit-identical to a full
+        scan's, several times faster for CREME's tests. ``False`` scans every sequence whole.
 
     Attributes
     ----------
@@ -164,6 +170,7 @@ class SyntheticModel(Model):
         mechanism: Mechanism | None = None,
         batch_size: int = 8,
         jit_compile: bool = True,
+        incremental: bool = True,
     ):
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -172,6 +179,7 @@ class SyntheticModel(Model):
         self.cell_lines = self.mechanism.cell_lines
         self.batch_size = int(batch_size)
         self.jit_compile = bool(jit_compile)
+        self.incremental = bool(incremental)
         self.set_selection(bins, tracks)
 
     # -- selection ---------------------------------------------------------------------------
@@ -216,12 +224,12 @@ class SyntheticModel(Model):
         kern = mech.kernel(self.bins)  # (NB, B)
         band = mech.promoter_band(self.bins)
         c = {k: tf.constant(v) for k, v in mats.items()}
-        filt_t, thr_t, scl_t = tf.constant(filt), tf.constant(thr), tf.constant(scl)
-        noisy = bool(mech.background_weight)
-        if noisy:
-            _, thr_w, scl_w = stacked_filters(names, mech.background_pvalue)
-            thr_wt, scl_wt = tf.constant(thr_w), tf.constant(scl_w)
+        filt_t = tf.constant(filt)
+        levels = [(thr, scl)]
+        if mech.background_weight:
+            levels.append(stacked_filters(names, mech.background_pvalue)[1:])
             kern_bg_t = tf.constant(mech.background_kernel(self.bins))
+        levels_t = [(tf.constant(t), tf.constant(v)) for t, v in levels]
         kern_t, kern2_t, band_t = tf.constant(kern), tf.constant(kern * kern), tf.constant(band)
         track_idx = tf.constant(self.tracks, dtype=tf.int32)
         r_gate, r_pair = int(mech.gate_radius), int(mech.pair_radius)
@@ -242,13 +250,18 @@ class SyntheticModel(Model):
         def dist(v, k):
             return tf.einsum("bnc,nj->bjc", v, k)
 
-        def forward(x):
+        def scan(x):
             xp = tf.pad(x, [[0, 0], [0, width - 1], [0, 0]])
             s = tf.nn.conv1d(xp, filt_t, 1, "VALID")  # (B, L, 2M) exact dyadic scores
             best = tf.maximum(s[..., :m], s[..., m:])
-            z = tf.clip_by_value((best - thr_t) * scl_t, 0.0, 1.0)
-            occ = tf.floor(z * float(OCC_LEVELS)) / float(OCC_LEVELS)
-            h = tf.reduce_sum(tf.reshape(occ, [-1, N_INPUT_BINS, BIN_SIZE, m]), axis=2)  # (B, NB, M)
+            out = []
+            for thr_, scl_ in levels_t:  # the grammar's sites, then (noise on) the weak sites
+                z = tf.clip_by_value((best - thr_) * scl_, 0.0, 1.0)
+                occ = tf.floor(z * float(OCC_LEVELS)) / float(OCC_LEVELS)
+                out.append(tf.reduce_sum(tf.reshape(occ, [-1, N_INPUT_BINS, BIN_SIZE, m]), axis=2))  # (B, NB, M)
+            return tuple(out)
+
+        def head(h, *weak):
             g_act, g_rep = gate(h, c["act"]), gate(h, c["rep_mask"])
             a = {k: g_act * tf.einsum("bnm,mc->bnc", h, c[k]) for k in CHANNELS}
             q = g_rep * tf.einsum("bnm,mc->bnc", h, c["rep"])
@@ -259,32 +272,72 @@ class SyntheticModel(Model):
             sat = mech.sat_max * (1.0 - tf.exp(-dist(a["sat"], kern_t) / mech.sat_max))
             drive = lin + coop + sat
             rep = tf.exp(-dist(q, kern_t))
-            if noisy:  # weak sites, ungated: the term a dinucleotide shuffle changes at random
-                zw = tf.clip_by_value((best - thr_wt) * scl_wt, 0.0, 1.0)
-                occ_w = tf.floor(zw * float(OCC_LEVELS)) / float(OCC_LEVELS)
-                hw = tf.reduce_sum(tf.reshape(occ_w, [-1, N_INPUT_BINS, BIN_SIZE, m]), axis=2)
-                signed = tf.einsum("bnm,mc->bnc", hw, c["act"] - c["rep_mask"])
+            if weak:  # weak sites, ungated: the term a dinucleotide shuffle changes at random
+                signed = tf.einsum("bnm,mc->bnc", weak[0], c["act"] - c["rep_mask"])
                 rep = rep * tf.exp(mech.background_weight * dist(signed, kern_bg_t))
             p = tf.einsum("bn,nj->bj", tf.einsum("bnm,m->bn", h, c["prom"]), band_t)[..., None]
             A = mech.promoter_gain * tf.nn.relu(p - mech.promoter_threshold)
             y = A * (1.0 + drive) * rep + mech.floor  # (B, bins, C)
             return tf.gather(y, track_idx, axis=2)
 
-        sig = [tf.TensorSpec([self.batch_size, SEQ_LENGTH, 4], tf.float32)]
-        return tf.function(forward, input_signature=sig, jit_compile=self.jit_compile)
+        bs = self.batch_size
+        x_sig = [tf.TensorSpec([bs, SEQ_LENGTH, 4], tf.float32)]
+        h_sig = [tf.TensorSpec([bs, N_INPUT_BINS, m], tf.float32)] * len(levels)
+        scan_fn = tf.function(scan, input_signature=x_sig, jit_compile=self.jit_compile)
+        head_fn = tf.function(head, input_signature=h_sig, jit_compile=self.jit_compile)
+        return scan_fn, head_fn, ScanCache(filt, levels)
+
+    def _padded(self, fn, arrays: list[np.ndarray]) -> list[np.ndarray]:
+        """``fn`` over batches of ``arrays`` (first axis), the last batch zero-padded."""
+        n, bs = arrays[0].shape[0], self.batch_size
+        out: list[list[np.ndarray]] = []
+        for i in range(0, n, bs):
+            chunk = [a[i : i + bs] for a in arrays]
+            k = chunk[0].shape[0]
+            if k < bs:
+                chunk = [np.concatenate([a, np.zeros((bs - k, *a.shape[1:]), np.float32)]) for a in chunk]
+            res = fn(*[np.ascontiguousarray(a, dtype=np.float32) for a in chunk])
+            res = res if isinstance(res, (tuple, list)) else (res,)
+            out.append([r.numpy()[:k] for r in res])
+        return [np.concatenate(parts) for parts in zip(*out)]
+
+    def _occupancy(self, x: np.ndarray) -> list[np.ndarray]:
+        """Binned occupancies ``(N, 1536, M)`` per level: rescanned from a similar recent sequence where one is cached."""
+        scan_fn, _, cache = self._fn
+        if not self.incremental:
+            return self._padded(scan_fn, [x])
+        try:
+            tokens = one_hot_to_tokens(x)
+        except ValueError:  # not exact one-hot: scan it whole
+            return self._padded(scan_fn, [x])
+        hs: list[np.ndarray | None] = [None] * x.shape[0]
+        todo = list(range(x.shape[0]))
+        while todo:
+            full: list[int] = []
+            wait: list[int] = []
+            for i in todo:
+                hit = cache.nearest(tokens[i])
+                if hit is not None:
+                    # Only whole scans become references: the wild types and shuffled backgrounds
+                    # that a test's other sequences are edits of stay in the cache longest.
+                    hs[i] = cache.rescan(tokens[i], *hit)
+                elif any(similar(tokens[i], tokens[j]) and changed_bins(tokens[i], tokens[j], cache.width).size
+                         <= MAX_RESCAN_BINS for j in full[-4:]):
+                    wait.append(i)  # close to a sequence about to be scanned: rescan from it next round
+                else:
+                    full.append(i)
+            if full:
+                got = self._padded(scan_fn, [x[full]])
+                for k, i in enumerate(full):
+                    hs[i] = [g[k] for g in got]
+                    cache.add(tokens[i], hs[i])
+            todo = wait
+        return [np.stack([h[level] for h in hs]) for level in range(len(hs[0]))]
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         if self._fn is None:
             self._fn = self._build()
-        n, bs = x.shape[0], self.batch_size
-        out = np.empty((n, len(self.bins), len(self.tracks)), np.float32)
-        for i in range(0, n, bs):
-            chunk = x[i : i + bs]
-            k = chunk.shape[0]
-            if k < bs:
-                chunk = np.concatenate([chunk, np.zeros((bs - k, *chunk.shape[1:]), np.float32)])
-            out[i : i + k] = self._fn(np.ascontiguousarray(chunk, dtype=np.float32)).numpy()[:k]
-        return out
+        return self._padded(self._fn[1], self._occupancy(x))[0]
 
 
 __all__ = ["SyntheticModel", "CELL_LINES", "TRACK_NAMES"]
