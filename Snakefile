@@ -194,7 +194,7 @@ rule locus:
         args=lambda wc: " ".join(
             f"-p {k} {shlex.quote(json.dumps(v))}"
             for k, v in {"model": MODEL, "cell_line": CELLS[0], "seed": int(config.get("seed", 0)),
-                         **(config.get("locus") or {})}.items()
+                         "results_dir": RESULTS_ABS, **(config.get("locus") or {})}.items()
         ),
         title=shlex.quote(f"CREME on one locus ({MODEL} model)"),
     threads: 1

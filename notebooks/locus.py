@@ -41,6 +41,7 @@ seed = 0
 batch_size = None
 partners = None  # other TSSs for the context swap test: [[chrom, tss, strand], ...]
 overrides = {}  # other preset fields, e.g. {"n_greedy_rounds": 5}
+results_dir = "results"  # where the locus's parts and log go (<results_dir>/<model>/)
 
 # %%
 # %matplotlib inline
@@ -61,7 +62,7 @@ if chromosome is None:
         others = genes[genes.gene_id != g.gene_id].iloc[:2]
         partners = [[r.chrom, int(r.tss), r.strand] for r in others.itertuples()]
 cfg = pipeline.configure(
-    cell_line, model, genome_fasta, None, require_annotation=False, seed=seed,
+    cell_line, model, genome_fasta, None, results_dir=results_dir, require_annotation=False, seed=seed,
     n_shuffles=n_shuffles, n_shuffles_context=n_shuffles_context, batch_size=batch_size, **overrides,
 )
 pipeline.log_to_file(cfg)

@@ -292,8 +292,8 @@ def _check_line(line: str) -> None:
 _BACKGROUND_FIELDS = ("background_weight", "background_pvalue", "background_decay_bp")
 
 #: ``w_bg`` of :meth:`Mechanism.with_shuffle_noise`. Chosen with
-#: ``scripts/calibrate_shuffle_noise.py 0.05 0.08 0.12`` (embedded world, K562, 3 genes per true
-#: context, 10 shuffles): at 0.08 the interquartile range of the necessity test's normalized
+#: ``scripts/calibrate_shuffle_noise.py 0.05 0.08 0.12`` (embedded world, then of 192 genes, K562,
+#: 3 genes per true context, 10 shuffles): at 0.08 the interquartile range of the necessity test's normalized
 #: shuffle effect over tiles 0-15 kb from the TSS is 0.024-0.046 (Enformer's published table:
 #: 0.042-0.24, which also holds real small effects), falling to 0.001-0.002 at 60-100 kb
 #: (Enformer 0.008-0.014); at 0.12 (decay 40 kb) no truly neutral gene stayed in CREME's

@@ -670,12 +670,13 @@ def test_locus_notebook(world, tmp_path):
     params = dict(genome_fasta=str(world.fasta), chromosome=g.chrom, tss=int(g.tss), strand=g.strand,
                   gene_name=g.gene_name, n_shuffles=1, n_shuffles_context=2,
                   partners=[[r.chrom, int(r.tss), r.strand] for r in world.genes.iloc[:2].itertuples()],
-                  overrides={"n_greedy_rounds": 2, "n_copies": 2})
+                  overrides={"n_greedy_rounds": 2, "n_copies": 2}, results_dir=str(tmp_path / "results"))
     out = P.execute_notebook(ROOT / "notebooks" / "locus.py", tmp_path / "locus.ipynb", params, title="Locus")
     nb = nbformat.read(out, as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert f"{g.gene_name}_{g.chrom}_{int(g.tss)}_{g.strand}" in text
     assert sum(1 for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})) >= 3
+    assert (tmp_path / "results" / "synthetic" / "K562" / "pipeline.log").is_file()  # its log, not the repository's
 
 
 def test_figures_fed_by_reads_the_pages_panels():
