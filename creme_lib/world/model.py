@@ -121,7 +121,7 @@ from creme_lib.world.mechanism import (
 )
 from creme_lib.sequence import one_hot_to_tokens
 from creme_lib.world.motifs import OCC_LEVELS, stacked_filters
-from creme_lib.world.rescan import MAX_RESCAN_BINS, ScanCache, changed_bins, similar
+from creme_lib.world.rescan import ScanCache
 
 
 def _tf():
@@ -321,8 +321,7 @@ class SyntheticModel(Model):
                     # Only whole scans become references: the wild types and shuffled backgrounds
                     # that a test's other sequences are edits of stay in the cache longest.
                     hs[i] = cache.rescan(tokens[i], *hit)
-                elif any(similar(tokens[i], tokens[j]) and changed_bins(tokens[i], tokens[j], cache.width).size
-                         <= MAX_RESCAN_BINS for j in full[-4:]):
+                elif any(cache.rescan_bins(tokens[i], tokens[j]) is not None for j in full[-4:]):
                     wait.append(i)  # close to a sequence about to be scanned: rescan from it next round
                 else:
                     full.append(i)

@@ -264,6 +264,20 @@ def scan_tokens(
     return occupancy(best, thr, scl), strand
 
 
+def best_strand_scores(tokens: np.ndarray, start: int, stop: int, filters: np.ndarray) -> np.ndarray:
+    """Best-strand scores of the windows starting at ``start .. stop - 1`` of tokens ``(L,)``.
+
+    ``filters`` are :func:`stacked_filters`' ``(W, 4, 2M)``; windows running off the right end
+    see N (all-zero rows), as in :func:`scan`. Returns float32 ``(stop - start, M)``.
+    """
+    width, m = filters.shape[0], filters.shape[2] // 2
+    seg = np.full(stop - start + width - 1, 4, np.uint8)
+    part = tokens[start : stop + width - 1]
+    seg[: part.shape[0]] = part
+    s = pwm_scores(tokens_to_one_hot(seg)[None], filters)[0]  # (stop - start, 2M)
+    return np.maximum(s[:, :m], s[:, m:])
+
+
 class HitScanner:
     """Positions whose best-strand score exceeds the motif's threshold ``T`` (the genome
     generator's search for stray sites; numpy, so generating a world needs no TensorFlow).
@@ -287,15 +301,11 @@ class HitScanner:
     def hits(self, tokens: np.ndarray) -> np.ndarray:
         """``(K, 2)`` int64 ``[position, motif index]`` of every above-threshold site start in
         tokens ``(L,)``, sorted by position then motif; sites running off the right end see N."""
-        n, m = tokens.shape[0], self.m
+        n = tokens.shape[0]
         out = []
         for start in range(0, n, self.chunk):
             stop = min(start + self.chunk, n)
-            seg = np.full(stop - start + self.width - 1, 4, np.intp)
-            part = tokens[start : stop + self.width - 1]
-            seg[: part.shape[0]] = part
-            s = pwm_scores(tokens_to_one_hot(seg)[None], self.filters)[0]  # (stop - start, 2M)
-            pos, j = np.nonzero(np.maximum(s[:, :m], s[:, m:]) > self.thresholds)
+            pos, j = np.nonzero(best_strand_scores(tokens, start, stop, self.filters) > self.thresholds)
             out.append(np.stack([pos + start, j], axis=1).astype(np.int64))
         return np.concatenate(out) if out else np.zeros((0, 2), np.int64)
 

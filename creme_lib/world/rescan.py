@@ -20,10 +20,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from creme_lib.motifs import pwm_scores
-from creme_lib.sequence import tokens_to_one_hot
 from creme_lib.world.mechanism import BIN_SIZE
-from creme_lib.world.motifs import occupancy
+from creme_lib.world.motifs import best_strand_scores, occupancy
 
 #: A sequence is rescanned from a cached one only when at most this many input bins change
 #: (32 kb); beyond it one full TensorFlow scan is faster than the numpy rescan.
@@ -107,6 +105,14 @@ class ScanCache:
         while len(self._refs) > self.capacity:
             self._refs.popitem(last=False)
 
+    def rescan_bins(self, tokens: np.ndarray, ref: np.ndarray, max_bins: int = MAX_RESCAN_BINS) -> np.ndarray | None:
+        """The bins to rescan ``tokens`` from ``ref`` (:func:`changed_bins`), or ``None`` when more than ``max_bins``
+        (or when a sparse sample already says the two are unrelated)."""
+        if not similar(tokens, ref):
+            return None
+        bins = changed_bins(tokens, ref, self.width)
+        return bins if bins.size <= max_bins else None
+
     def nearest(self, tokens: np.ndarray, max_bins: int = MAX_RESCAN_BINS) -> tuple[int, np.ndarray] | None:
         """The cached sequence needing the fewest rescanned bins, if any needs at most ``max_bins``.
 
@@ -117,11 +123,8 @@ class ScanCache:
         """
         best = None
         for key in reversed(self._refs):
-            ref = self._refs[key][0]
-            if not similar(tokens, ref):
-                continue
-            bins = changed_bins(tokens, ref, self.width)
-            if bins.size <= max_bins and (best is None or bins.size < best[1].size):
+            bins = self.rescan_bins(tokens, self._refs[key][0], max_bins)
+            if bins is not None and (best is None or bins.size < best[1].size):
                 best = (key, bins)
                 if bins.size <= 48:  # one tile and its edges: no cached sequence does much better
                     break
@@ -131,14 +134,8 @@ class ScanCache:
         """Occupancies of ``tokens``: the cached sequence ``key``'s with ``bins`` rescanned."""
         self._refs.move_to_end(key)
         hs = [h.copy() for h in self._refs[key][1]]
-        length = tokens.shape[0]
         for b0, b1 in _runs(bins):
-            start, stop = b0 * BIN_SIZE, b1 * BIN_SIZE
-            seg = np.full(stop - start + self.width - 1, 4, np.uint8)  # N past the end: zero rows
-            part = tokens[start : min(stop + self.width - 1, length)]
-            seg[: part.shape[0]] = part
-            s = pwm_scores(tokens_to_one_hot(seg)[None], self.filters)[0]  # (stop - start, 2M)
-            best = np.maximum(s[:, : self.m], s[:, self.m :])
+            best = best_strand_scores(tokens, b0 * BIN_SIZE, b1 * BIN_SIZE, self.filters)
             for h, (thr, scl) in zip(hs, self.levels):
                 h[b0:b1] = occupancy(best, thr, scl).reshape(b1 - b0, BIN_SIZE, self.m).sum(axis=1)
         return hs
