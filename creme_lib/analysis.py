@@ -218,6 +218,17 @@ def multiplicative_model(wt: float, single_effects: np.ndarray) -> np.ndarray:
     return wt * np.concatenate([[1.0], np.cumprod(r)])
 
 
+def trace_mse(trace: np.ndarray, additive: np.ndarray) -> float:
+    """Mean squared error of a greedy trace against its additive model over rounds 1..R.
+
+    Both arrays, shape ``(R + 1,)``, are fold changes over WT for 0..R perturbed tiles
+    (round 0, the WT, is 1 in both and left out). NaN when ``R == 0``.
+    """
+    trace = np.asarray(trace, np.float64)[1:]
+    additive = np.asarray(additive, np.float64)[1:]
+    return float(np.mean((trace - additive) ** 2)) if trace.size else float("nan")
+
+
 def classify_interaction(
     trace: np.ndarray, additive: np.ndarray, t: Thresholds = PAPER, direction: str = "min"
 ) -> str | None:
@@ -233,11 +244,11 @@ def classify_interaction(
     str or None
         ``"superadditive"``, ``"subadditive"``, ``"additive"`` or ``None`` (ambiguous).
     """
+    mse = trace_mse(trace, additive)
+    if not np.isfinite(mse):
+        return None
     trace = np.asarray(trace, np.float64)[1:]
     additive = np.asarray(additive, np.float64)[1:]
-    if trace.size == 0:
-        return None
-    mse = float(np.mean((trace - additive) ** 2))
     if mse < t.additive:
         return "additive"
     below = float(np.mean(trace - additive)) < 0
@@ -334,3 +345,52 @@ def classify_interactions(traces: pd.DataFrame, thresholds: Thresholds = PAPER, 
         out[key] = classify_interaction(greedy, additive, thresholds, direction)
     idx = pd.MultiIndex.from_tuples(list(out), names=["cell_line", "seq_id"]) if out else None
     return pd.Series(list(out.values()), index=idx, dtype=object, name="interaction")
+
+
+def interaction_mse(traces: pd.DataFrame) -> pd.Series:
+    """Mean squared error between the greedy trace and the additive model, per sequence.
+
+    :func:`trace_mse`, the quantity :func:`classify_interaction` thresholds, of each
+    sequence of ``greedy_search/*_traces`` (fold changes over WT). Returns a Series indexed by
+    ``(cell_line, seq_id)``, named ``mse``.
+    """
+    t = traces[traces["N tiles"] >= 1].sort_values("N tiles", kind="stable")
+    # As in classify_interactions: round 0 is put back as the WT (1 in both curves).
+    out = {key: trace_mse(np.r_[1.0, g["greedy"]], np.r_[1.0, g["additive"]])
+           for key, g in t.groupby(["cell_line", "seq_id"], sort=False)}
+    idx = pd.MultiIndex.from_tuples(list(out), names=["cell_line", "seq_id"]) if out else None
+    return pd.Series(list(out.values()), index=idx, dtype=np.float64, name="mse")
+
+
+#: Interaction types in the order the paper's example figures show them.
+INTERACTION_TYPES: tuple[str, ...] = ("superadditive", "subadditive", "additive")
+
+
+def interaction_examples(
+    traces: pd.DataFrame, thresholds: Thresholds = PAPER, direction: str = "min", per_type: int = 3,
+) -> pd.Series:
+    """The clearest example sequences of each interaction type, for figures that show a few.
+
+    Classifies every sequence of ``traces`` (``greedy_search/*_traces``) with
+    :func:`classify_interactions` and keeps, per type, the ``per_type`` sequences furthest
+    from the thresholds: the largest MSE against the additive model for super- and
+    subadditive sequences, the smallest for additive ones (ties by ``seq_id``). A type
+    with fewer sequences gives what it has; ambiguous sequences are never picked.
+
+    Returns
+    -------
+    pandas.Series
+        Interaction type, indexed by ``(cell_line, seq_id)``, types in
+        :data:`INTERACTION_TYPES` order.
+    """
+    cls = classify_interactions(traces, thresholds, direction).dropna()
+    if cls.empty:
+        return cls
+    table = pd.concat([cls, interaction_mse(traces).reindex(cls.index)], axis=1).reset_index()
+    picks = []
+    for kind in INTERACTION_TYPES:
+        sub = table[table["interaction"] == kind]
+        sub = sub.sort_values(["mse", "seq_id"], ascending=[kind == "additive", True], kind="stable")
+        picks.append(sub.head(per_type))
+    out = pd.concat(picks).set_index(["cell_line", "seq_id"])["interaction"]
+    return out

@@ -1473,29 +1473,39 @@ def cre_mark_boxplots(marks: pd.DataFrame, columns: Sequence[str] | None = None,
 
 
 @_styled
-def fine_tile_panels(comp: pd.DataFrame, title: str | None = None) -> Figure:
-    """Fine-tile search of each CRE tile: CREME, saliency and random ablations, and the motif scan.
+def fine_tile_panels(comp: pd.DataFrame, title: str | None = None, max_examples: int = 7) -> Figure:
+    """Fine-tile search of one cell line: every CRE tile summarised, then a few examples.
 
     ``comp`` is ``motif_analysis/CREME_vs_saliency_vs_XSTREME.csv`` of one cell line (a
     row per step and ``seq_id``: ``CREME bps``, ``CREME score``, ``Saliency score``,
-    ``Random score``, ``XSTREME score``). One panel per tile (four per row); scores are TSS activity
-    relative to the whole CRE against the bp removed, the dashed line the motif scan's.
+    ``Random score``, ``XSTREME score``; scores are TSS activity relative to the whole CRE).
+    The first panel is :func:`fine_tile_search_curves` over all tiles (mean +- SD, n in
+    the legend); then one panel per tile for the first ``max_examples`` tiles in table
+    order (the pipeline writes the strongest CREs first), four panels per row, the dashed
+    line the motif scan's score. A method without a finite score (saliency of a model
+    without input gradients) gets no line and no legend entry.
     """
-    groups = list(comp.groupby("seq_id", sort=True))
-    if not groups:
+    ids = list(pd.unique(comp["seq_id"]))
+    if not ids:
         raise NoDataError("no fine-tile search to draw")
-    fig, axes = _panel_grid(len(groups), 2.6)
-    for a, (sid, g) in zip(axes, groups):
-        for method in ("CREME", "Saliency", "Random"):
+    methods = [m for m in ("CREME", "Saliency", "Random") if np.isfinite(comp[f"{m} score"].to_numpy(np.float64)).any()]
+    examples = ids[:max_examples]
+    fig, axes = _panel_grid(len(examples) + 1, 2.6)
+    fine_tile_search_curves(comp, ax=axes[0], title=f"all {len(ids):,} tiles")
+    axes[0].set_xlabel("bp perturbed")
+    for a, sid in zip(axes[1:], examples):
+        g = comp[comp["seq_id"] == sid]
+        for method in methods:
             a.plot(g["CREME bps"], g[f"{method} score"], marker="o", ms=3, color=SCORE_COLORS[method], label=method)
         a.axhline(float(g["XSTREME score"].iloc[0]), color=SCORE_COLORS["XSTREME"], ls="--", label="motif scan")
-        a.set_xlabel("bp removed")
-        a.set_title(_short_id(sid))
+        a.set_xlabel("bp perturbed")
+        a.set_title(f"example: {_short_id(sid)}")
         a.set_ylim(0, None)
     axes[0].set_ylabel("activity / whole CRE")
-    axes[0].legend()
+    if len(axes) > 1:
+        axes[1].legend()
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title if len(ids) <= max_examples else f"{title}: {len(examples)} of {len(ids):,} tiles shown")
     return fig
 
 
@@ -1544,22 +1554,28 @@ def _hypothesis_lines(ax: Axes, x, greedy, additive, multiplicative) -> None:
 
 
 @_styled
-def greedy_trace_panels(traces: pd.DataFrame, title: str | None = None) -> Figure:
-    """Greedy search of each sequence against the hypothetical models, one panel per sequence (four per row).
+def greedy_trace_panels(traces: pd.DataFrame, examples: pd.Series | None = None, title: str | None = None) -> Figure:
+    """Greedy search of one cell line: every sequence summarised, then example sequences.
 
     ``traces`` is ``greedy_search/{min,max}_traces.csv`` of one cell line (``seq_id``,
-    ``N tiles``, ``greedy``, ``additive``, ``multiplicative``: fold changes over WT).
+    ``N tiles``, ``greedy``, ``additive``, ``multiplicative``: fold changes over WT). The
+    first panel is :func:`greedy_trace_plot` over all sequences (mean +- SD, n in the
+    legend); then one panel per sequence of ``examples`` (interaction type indexed by
+    ``(cell_line, seq_id)``, e.g. :func:`creme_lib.analysis.interaction_examples`),
+    titled with its type; four panels per row. ``examples=None`` draws the summary alone.
     """
-    groups = list(traces.groupby("seq_id", sort=True))
-    if not groups:
+    if traces.empty:
         raise NoDataError("no greedy search to draw")
-    fig, axes = _panel_grid(len(groups), 2.4, sharey=True)
-    for a, (sid, g) in zip(axes, groups):
+    picks = [] if examples is None else list(examples.items())
+    fig, axes = _panel_grid(len(picks) + 1, 2.4, sharey=True)
+    greedy_trace_plot(traces, ax=axes[0], title=f"all {traces['seq_id'].nunique():,} sequences")
+    for a, ((_, sid), kind) in zip(axes[1:], picks):
+        g = traces[traces["seq_id"] == sid].sort_values("N tiles")
         _hypothesis_lines(a, g["N tiles"], g["greedy"], g["additive"], g["multiplicative"])
-        a.set_title(_short_id(sid))
+        a.set_title(f"{_short_id(sid)}: {kind}")
         a.set_xlabel("tiles shuffled")
+        a.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     axes[0].set_ylabel("fold change over WT")
-    axes[0].legend()
     if title:
         fig.suptitle(title)
     return fig
@@ -1571,20 +1587,24 @@ def greedy_sufficiency_panels(tables: dict[str, pd.DataFrame], title: str | None
 
     ``tables`` maps the search (``"min"``, ``"max"``) to its
     ``greedy_search/sufficiency_of_greedy_tiles_*`` table (rows in restoration order per
-    ``seq_id``, column ``Normalized TSS activity``: activity / WT). One line per sequence;
-    the solid line is WT.
+    ``seq_id``, column ``Normalized TSS activity``: activity / WT). A thin line per
+    sequence, the mean +- SD in bold (n sequences in the legend); the solid line is WT.
     """
     fig = Figure(figsize=(BOOK_WIDTH, 2.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(tables), squeeze=False)).ravel()
     for a, (opt, t) in zip(axes, tables.items()):
-        for sid, g in t.groupby("seq_id", sort=True):
-            a.plot(np.arange(len(g)), g["Normalized TSS activity"], "o-", ms=3, label=_short_id(sid))
-        a.axhline(1, color="#777777", lw=0.8)
-        a.set_xlabel("greedy tiles restored")
-        a.set_ylabel("activity / WT")
-        a.set_title(f"{opt} tiles ({_fmt_n(t['seq_id'].nunique() if len(t) else 0)})")
+        kind = "enhancer" if opt == "min" else "silencer"
         if len(t):
-            a.legend()
+            t = t.assign(**{"N tiles": t.groupby("seq_id", sort=False).cumcount()})
+            saturation_curves(t, x="N tiles", y="Normalized TSS activity", ax=a,
+                              color=TILE_CLASS_COLORS["Enhancer" if opt == "min" else "Silencer"],
+                              xlabel="greedy tiles restored", ylabel="activity / WT")
+            a.legend(handles=a.get_legend_handles_labels()[0], labels=[f"mean ({_fmt_n(t['seq_id'].nunique())} sequences)"])
+        else:
+            a.text(0.5, 0.5, f"no {kind} search", ha="center", va="center", transform=a.transAxes)
+            a.set_xlabel("greedy tiles restored")
+        a.axhline(1, color="#777777", lw=0.8)
+        a.set_title(f"{opt}: {kind} tile sets")
     if title:
         fig.suptitle(title)
     return fig

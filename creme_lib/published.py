@@ -367,8 +367,8 @@ def fine_tile_scores_long(df: pd.DataFrame) -> pd.DataFrame:
     """``motif_analysis/CREME_vs_saliency_vs_XSTREME.csv`` melted for plotting.
 
     One row per (tile, ``CREME bps``, method) for the CREME, saliency and random
-    scores; rows without a ``CREME bps`` value (the fully perturbed end point) are
-    dropped.
+    scores; rows without a ``CREME bps`` value (the fully perturbed end point) and
+    missing scores (saliency of a model without input gradients) are dropped.
     """
     d = df.dropna(subset=["CREME bps"])
     return d.melt(
@@ -376,7 +376,7 @@ def fine_tile_scores_long(df: pd.DataFrame) -> pd.DataFrame:
         value_vars=["CREME score", "Saliency score", "Random score"],
         var_name="method",
         value_name="score",
-    ).assign(method=lambda x: x["method"].str.replace(" score", "", regex=False))
+    ).assign(method=lambda x: x["method"].str.replace(" score", "", regex=False)).dropna(subset=["score"])
 
 
 def context_swap_long(

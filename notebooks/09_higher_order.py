@@ -42,7 +42,7 @@ overrides = {}  # any other preset field, e.g. {"max_cres": 10}
 import numpy as np
 import pandas as pd
 
-from creme_lib import pipeline, plots
+from creme_lib import analysis, pipeline, plots
 
 cfg = pipeline.notebook_config(globals())
 pipeline.log_to_file(cfg)  # the page shows results, the log goes to the run folder
@@ -51,11 +51,18 @@ print(pipeline.describe_run(cfg))
 # %%
 traces = pipeline.run_higher_order(cfg)
 
+# %% [markdown]
+# Per search: the mean trace of every sequence, then the clearest examples of each interaction
+# type (`creme_lib.analysis.interaction_examples`: largest MSE to the additive model for super-
+# and subadditive sets, smallest for additive ones), and the number of sequences per type.
+
 # %%
 if cfg.collecting:
     for opt, t in traces.items():
         if not len(t):
             print(f"{opt}: no sequence to search")
             continue
-        display(plots.greedy_trace_panels(t, title=f"{opt} ({'enhancing' if opt == 'min' else 'silencing'} contexts)"))
-        display(pipeline.read_cell_table(cfg, f"greedy_search/{opt}_interactions"))
+        picks = analysis.interaction_examples(t, cfg.thresholds, direction=opt, per_type=2)
+        display(plots.greedy_trace_panels(t, picks, title=f"{opt} ({'enhancing' if opt == 'min' else 'silencing'} contexts)"))
+        inter = pipeline.read_cell_table(cfg, f"greedy_search/{opt}_interactions")
+        display(inter["interaction"].fillna("ambiguous").value_counts().rename("sequences").to_frame())

@@ -11,6 +11,8 @@ from creme_lib.analysis import (
     classify_interaction,
     classify_tiles,
     context_effect,
+    interaction_examples,
+    interaction_mse,
     multiplicative_model,
     normalized_tile_effect,
     sample_contexts,
@@ -66,6 +68,38 @@ def test_interaction_classes(trace, direction, expected):
     if expected is None:
         additive = [1.0, 0.7 + 0.25, 0.55 + 0.25]  # MSE 0.0625
     assert classify_interaction(np.array(trace), np.array(additive), direction=direction) == expected
+
+
+def _traces(curves: dict[str, list[float]], additive: list[float]) -> pd.DataFrame:
+    """``greedy_search/min_traces`` rows: one sequence per curve, the same additive model."""
+    rows = [(sid, "K562", k, g, a) for sid, trace in curves.items() for k, (g, a) in enumerate(zip(trace, additive))]
+    return pd.DataFrame(rows, columns=["seq_id", "cell_line", "N tiles", "greedy", "additive"])
+
+
+def test_interaction_examples_pick_the_clearest_of_each_type():
+    additive = [1.0, 0.7, 0.4]
+    tr = _traces({
+        "super_weak": [1.0, 0.4, 0.05],    # MSE (0.09 + 0.1225) / 2 = 0.106
+        "super_strong": [1.0, 0.2, 0.0],   # 0.205
+        "sub": [1.0, 0.95, 1.0],           # 0.21
+        "add_close": [1.0, 0.71, 0.41],    # 0.0001
+        "add_far": [1.0, 0.6, 0.25],       # 0.01625
+        "ambiguous": [1.0, 0.95, 0.65],    # 0.0625: no type
+    }, additive)
+    mse = interaction_mse(tr)
+    assert mse[("K562", "super_strong")] == pytest.approx((0.5**2 + 0.4**2) / 2)
+    assert mse[("K562", "add_close")] == pytest.approx(1e-4)
+    picks = interaction_examples(tr, per_type=1)
+    assert list(picks.items()) == [(("K562", "super_strong"), "superadditive"), (("K562", "sub"), "subadditive"),
+                                   (("K562", "add_close"), "additive")]
+    both = interaction_examples(tr, per_type=2)
+    assert both.index.get_level_values("seq_id").tolist() == ["super_strong", "super_weak", "sub", "add_close", "add_far"]
+    # The row order of the table does not matter; the thresholds do.
+    shuffled = tr.sample(frac=1.0, random_state=1)
+    pd.testing.assert_series_equal(interaction_examples(shuffled, per_type=2), both)
+    strict = interaction_examples(tr, Thresholds(superadditive=0.2, subadditive=0.3), per_type=5)
+    assert strict.to_dict() == {("K562", "super_strong"): "superadditive", ("K562", "add_close"): "additive",
+                                ("K562", "add_far"): "additive"}
 
 
 # --------------------------------------------------------- distance: fold change over max

@@ -822,9 +822,22 @@ def test_fine_tile_panels():
     with strict():
         fig = plots.fine_tile_panels(comp, title="K562")
     render(fig)
-    assert len(fig.axes) == comp["seq_id"].nunique()
-    assert _hlines(fig.axes[0]) == [pytest.approx(0.07)]
+    shown = [a for a in fig.axes if a.get_visible()]
+    assert len(shown) == comp["seq_id"].nunique() + 1  # the summary, then every tile (4 <= 7)
+    assert "all 4 tiles" in shown[0].get_title()
+    assert "CREME (n=4)" in texts(fig) and "XSTREME (mean, n=4)" in texts(fig)
+    assert _hlines(fig.axes[1]) == [pytest.approx(0.07)]
     assert {"CREME", "Saliency", "Random", "motif scan"} <= set(texts(fig).split("\n"))
+    # Many tiles: the summary covers them all, a few are drawn; saliency without scores has no line.
+    many = pd.concat([comp.assign(seq_id=comp["seq_id"] + f"_{i}") for i in range(5)], ignore_index=True)
+    many["Saliency score"] = np.nan
+    with strict():
+        fig = plots.fine_tile_panels(many, title="K562", max_examples=3)
+    render(fig)
+    shown = [a for a in fig.axes if a.get_visible()]
+    assert len(shown) == 4 and "all 20 tiles" in shown[0].get_title()
+    assert "3 of 20 tiles shown" in fig.get_suptitle()
+    assert "Saliency" not in texts(fig) and all("Saliency" not in ln.get_label() for a in shown for ln in a.lines)
 
 
 def test_cre_traces_one_line_per_cre():
@@ -845,18 +858,28 @@ def test_cre_traces_one_line_per_cre():
 
 def test_greedy_panels():
     tr = syn_traces()
+    picks = analysis.interaction_examples(tr, per_type=2)
+    assert len(picks) >= 2
     with strict():
-        fig = plots.greedy_trace_panels(tr, title="min")
+        fig = plots.greedy_trace_panels(tr, picks, title="min")
     render(fig)
     shown = [a for a in fig.axes if a.get_visible()]
-    assert len(shown) == tr["seq_id"].nunique() == 6 and len(fig.axes) == 8  # four panels per row
-    assert [ln.get_label() for ln in fig.axes[0].lines] == ["greedy", "additive", "multiplicative"]
+    assert len(shown) == len(picks) + 1
+    assert shown[0].get_title() == "all 6 sequences" and "greedy (n=6)" in texts(fig)
+    for a, ((_, sid), kind) in zip(shown[1:], picks.items()):
+        assert a.get_title() == f"{plots._short_id(sid)}: {kind}"
+        assert [ln.get_label() for ln in a.lines] == ["greedy", "additive", "multiplicative"]
+    with strict():
+        alone = plots.greedy_trace_panels(tr)
+    assert len([a for a in alone.axes if a.get_visible()]) == 1
     gs = syn_greedy_sufficiency()
     with strict():
         fig = plots.greedy_sufficiency_panels({"min": gs, "max": gs.iloc[:0]})
     render(fig)
-    assert len(fig.axes[0].lines) == gs["seq_id"].nunique() + 1 and len(fig.axes[1].lines) == 1
+    # A thin line per sequence, the mean, the WT line; the empty search says so.
+    assert len(fig.axes[0].lines) == gs["seq_id"].nunique() + 2
     assert len(fig.axes[0].lines[0].get_xdata()) == 26
+    assert "mean (n=5 sequences)" in texts(fig) and "no silencer search" in texts(fig)
 
 
 def test_locus_figures():

@@ -73,7 +73,7 @@ def run_higher_order(cfg: PipelineConfig) -> dict[str, pd.DataFrame] | None:
 
 
 def _greedy_tables(cfg: PipelineConfig, opt: str, raw: pd.DataFrame, tiles: np.ndarray) -> pd.DataFrame:
-    from creme_lib.analysis import classify_interaction
+    from creme_lib.analysis import classify_interaction, trace_mse
 
     why = "no enhancing context" if opt == "min" else "no silencing context"
     cols = columns(f"greedy_search/{opt}_traces")
@@ -96,7 +96,7 @@ def _greedy_tables(cfg: PipelineConfig, opt: str, raw: pd.DataFrame, tiles: np.n
         fc, add = g["greedy"].to_numpy(), g["additive"].to_numpy()
         inter.append({"seq_id": sid, "cell_line": cfg.cell_line, "context": ctx,
                       "interaction": classify_interaction(fc, add, cfg.thresholds, opt),
-                      "mse": float(np.mean((fc[1:] - add[1:]) ** 2)) if len(fc) > 1 else np.nan})
+                      "mse": trace_mse(fc, add)})
     loc_df = pd.concat(loc, ignore_index=True) if loc else pd.DataFrame(columns=columns(f"greedy_search/{opt}_locations"))
     write_cell_table(cfg, f"greedy_search/{opt}_locations", loc_df, why)
     sec = pd.concat(second) if second else pd.DataFrame(columns=columns(f"greedy_search/{opt}_second_iteration"))
