@@ -22,6 +22,7 @@ __all__ = [
     "make_enf_data_id",
     "enf_data_ids",
     "split_enf_data_id",
+    "cre_column",
 ]
 
 _SEQ_ID = re.compile(
@@ -102,3 +103,13 @@ def split_enf_data_id(enf_data_id: str) -> tuple[str, int, int]:
     """``"{seq_id}_{tile_start}_{tile_end}"`` -> ``(seq_id, tile_start, tile_end)``."""
     head, a, b = str(enf_data_id).rsplit("_", 2)
     return head, int(a), int(b)
+
+
+def cre_column(df: pd.DataFrame) -> str:
+    """The column that names one CRE in a per-CRE table: ``enf_data_id`` where it has one.
+
+    Tables of one CRE per sequence in older layouts (the published Borzoi distance test
+    before :data:`creme_lib.published.COLUMN_RENAMES`) name CREs by ``seq_id`` alone; a
+    sequence with two CREs in a table that has ``enf_data_id`` must not be counted once.
+    """
+    return "enf_data_id" if "enf_data_id" in df.columns else "seq_id"

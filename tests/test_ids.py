@@ -36,3 +36,9 @@ def test_vectorized_ids_match_scalar():
     assert ids.enf_data_ids(cres).tolist() == [ids.make_enf_data_id(s, a, b) for s, a, b in cres.itertuples(index=False)]
     parts = ids.with_seq_id_parts(cres)
     assert parts["gene"].tolist() == ["A", "C"] and parts["tss"].tolist() == [5, 70]
+
+
+def test_cre_column_counts_cres_not_sequences():
+    two = pd.DataFrame({"seq_id": ["G_chr1_100_+"] * 2, "enf_data_id": ["G_chr1_100_+_0_5000", "G_chr1_100_+_5000_10000"]})
+    assert ids.cre_column(two) == "enf_data_id" and two[ids.cre_column(two)].nunique() == 2
+    assert ids.cre_column(two[["seq_id"]]) == "seq_id"
