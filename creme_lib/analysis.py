@@ -336,15 +336,20 @@ def classify_interactions(traces: pd.DataFrame, thresholds: Thresholds = PAPER, 
     ``superadditive``, the other side (``> thresholds.subadditive``) ``subadditive``;
     the rest is ambiguous (``None``). Returns a Series indexed by ``(cell_line, seq_id)``.
     """
+    return _per_sequence(traces, lambda g, a: classify_interaction(g, a, thresholds, direction), object, "interaction")
+
+
+def _per_sequence(traces: pd.DataFrame, fn, dtype, name: str) -> pd.Series:
+    """``fn(greedy, additive)`` of each ``(cell_line, seq_id)`` of a traces table, as a Series.
+
+    Both arrays, shape ``(R + 1,)``, are in round order with round 0 set to the WT (1 in
+    both curves), whether or not the table holds its round-0 row.
+    """
     t = traces[traces["N tiles"] >= 1].sort_values("N tiles", kind="stable")
-    out = {}
-    for key, g in t.groupby(["cell_line", "seq_id"], sort=False):
-        # classify_interaction skips round 0 (the WT, fold change 1 in both curves).
-        greedy = np.concatenate([[1.0], g["greedy"].to_numpy(np.float64)])
-        additive = np.concatenate([[1.0], g["additive"].to_numpy(np.float64)])
-        out[key] = classify_interaction(greedy, additive, thresholds, direction)
+    out = {key: fn(np.r_[1.0, g["greedy"].to_numpy(np.float64)], np.r_[1.0, g["additive"].to_numpy(np.float64)])
+           for key, g in t.groupby(["cell_line", "seq_id"], sort=False)}
     idx = pd.MultiIndex.from_tuples(list(out), names=["cell_line", "seq_id"]) if out else None
-    return pd.Series(list(out.values()), index=idx, dtype=object, name="interaction")
+    return pd.Series(list(out.values()), index=idx, dtype=dtype, name=name)
 
 
 def interaction_mse(traces: pd.DataFrame) -> pd.Series:
@@ -354,12 +359,7 @@ def interaction_mse(traces: pd.DataFrame) -> pd.Series:
     sequence of ``greedy_search/*_traces`` (fold changes over WT). Returns a Series indexed by
     ``(cell_line, seq_id)``, named ``mse``.
     """
-    t = traces[traces["N tiles"] >= 1].sort_values("N tiles", kind="stable")
-    # As in classify_interactions: round 0 is put back as the WT (1 in both curves).
-    out = {key: trace_mse(np.r_[1.0, g["greedy"]], np.r_[1.0, g["additive"]])
-           for key, g in t.groupby(["cell_line", "seq_id"], sort=False)}
-    idx = pd.MultiIndex.from_tuples(list(out), names=["cell_line", "seq_id"]) if out else None
-    return pd.Series(list(out.values()), index=idx, dtype=np.float64, name="mse")
+    return _per_sequence(traces, trace_mse, np.float64, "mse")
 
 
 #: Interaction types in the order the paper's example figures show them.
@@ -392,5 +392,4 @@ def interaction_examples(
         sub = table[table["interaction"] == kind]
         sub = sub.sort_values(["mse", "seq_id"], ascending=[kind == "additive", True], kind="stable")
         picks.append(sub.head(per_type))
-    out = pd.concat(picks).set_index(["cell_line", "seq_id"])["interaction"]
-    return out
+    return pd.concat(picks).set_index(["cell_line", "seq_id"])["interaction"]

@@ -768,10 +768,12 @@ def saturation_curves(
     color: str | None = None,
     xlabel: str = "CRE copy number",
     ylabel: str = "Normalized TSS effect\n(fold change over control)",
+    noun: str = "CREs",
 ):
     """Multiplicity (saturation) curves: one thin line per CRE, mean +- SD in bold.
 
-    ``df`` has one row per (CRE ``unit``, ``x``); the legend gives the number of CREs.
+    ``df`` has one row per (CRE ``unit``, ``x``); the legend gives the number of units,
+    called ``noun``.
     """
     fig, ax_ = _fig_ax(ax, (3.6, 3.0))
     classes = pd.unique(df["tile class"]) if "tile class" in df.columns else []
@@ -782,7 +784,7 @@ def saturation_curves(
     agg = df.groupby(x, sort=True)[y]
     mean, sd = agg.mean(), agg.std(ddof=1).fillna(0.0)
     xv = mean.index.to_numpy(np.float64)
-    ax_.plot(xv, mean.to_numpy(), color=c, lw=2.2, label=f"mean ({_fmt_n(df[unit].nunique())} CREs)")
+    ax_.plot(xv, mean.to_numpy(), color=c, lw=2.2, label=f"mean ({_fmt_n(df[unit].nunique())} {noun})")
     ax_.fill_between(xv, (mean - sd).to_numpy(), (mean + sd).to_numpy(), color=c, alpha=0.25, lw=0)
     ax_.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))  # copy numbers are whole
     ax_.set_xlabel(xlabel)
@@ -1590,16 +1592,16 @@ def greedy_sufficiency_panels(tables: dict[str, pd.DataFrame], title: str | None
     ``seq_id``, column ``Normalized TSS activity``: activity / WT). A thin line per
     sequence, the mean +- SD in bold (n sequences in the legend); the solid line is WT.
     """
+    from creme_lib.published import add_iteration
+
     fig = Figure(figsize=(BOOK_WIDTH, 2.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(tables), squeeze=False)).ravel()
     for a, (opt, t) in zip(axes, tables.items()):
         kind = "enhancer" if opt == "min" else "silencer"
         if len(t):
-            t = t.assign(**{"N tiles": t.groupby("seq_id", sort=False).cumcount()})
-            saturation_curves(t, x="N tiles", y="Normalized TSS activity", ax=a,
-                              color=TILE_CLASS_COLORS["Enhancer" if opt == "min" else "Silencer"],
-                              xlabel="greedy tiles restored", ylabel="activity / WT")
-            a.legend(handles=a.get_legend_handles_labels()[0], labels=[f"mean ({_fmt_n(t['seq_id'].nunique())} sequences)"])
+            saturation_curves(add_iteration(t), x="N tiles", y="Normalized TSS activity", ax=a,
+                              color=TILE_CLASS_COLORS[kind.capitalize()], xlabel="greedy tiles restored",
+                              ylabel="activity / WT", noun="sequences")
         else:
             a.text(0.5, 0.5, f"no {kind} search", ha="center", va="center", transform=a.transAxes)
             a.set_xlabel("greedy tiles restored")
