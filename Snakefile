@@ -80,6 +80,8 @@ def shard_stamp(step, cell, i):
 PAGES = [page(s, c) for s in STEP_REGISTRY for c in CELLS]
 LOCUS_PAGE = f"{BOOK}/locus.ipynb"
 VALIDATION_PAGE = f"{BOOK}/validation_{MODEL}.ipynb"
+# The page's study writes <results>/<model>/validation/shuffle_noise_predictions.csv (reused by the page).
+SHUFFLE_STUDY_STAMP = str(RESULTS / MODEL / "validation" / ".shuffle_study_done")
 EXTRA_PAGES = [LOCUS_PAGE] if parse_flag(config.get("locus_page", True)) else []
 PROMOTER_CFG = {**PROMOTER_PARAMETERS, **(config.get("promoters") or {})}
 if parse_flag(config.get("promoters_page", True)):
@@ -209,10 +211,27 @@ rule locus:
         "--title {params.title} --cwd {ROOT} > {log} 2>&1"
 
 
+rule shuffle_study:
+    """The validation page's shuffle-noise study: its own worlds, so it runs beside the steps."""
+    input:
+        WORLD_STAMP,
+    output:
+        touch(SHUFFLE_STUDY_STAMP),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        gpu=0,
+    log:
+        str(RESULTS / MODEL / "logs" / "shuffle_study.log"),
+    shell:
+        "{PY} -m creme_lib.pipeline shuffle-study --out-dir {RESULTS_ABS}/{MODEL}/validation > {log} 2>&1"
+
+
 rule validation:
     """Score the synthetic model's CREME tables against the embedded world's truth."""
     input:
         str(RESULTS / MODEL / "merged_tables.txt"),
+        SHUFFLE_STUDY_STAMP,
         template=str(ROOT / "notebooks" / "12_validation.py"),
     output:
         VALIDATION_PAGE,

@@ -3,8 +3,9 @@
 Prints the model's throughput (sequences of 196,608 bp per second at batch 8, all 896 bins
 and 3 tracks, and the TSS bins only, every sequence scanned whole), against the target of
 >= 20 seq/s; the throughput of CREME's tests (necessity, sufficiency, context dependence, 10
-shuffles, TSS bins, K562) with full scans and with incremental rescans side by side, and
-their ratio; and the time to generate the default world (224 genes, ~45 Mb) into a fresh
+shuffles, TSS bins, K562) with full scans, with incremental rescans of the one-hot the engine
+used to write, and with incremental rescans of the tokens it now passes, side by side, and
+their ratios; and the time to generate the default world (224 genes, ~45 Mb) into a fresh
 temporary folder, plus the time to find it in the cache afterwards.
 
     python benchmarks/bench_world_model.py                 # both
@@ -79,23 +80,31 @@ def bench_tests(batch: int, repeats: int) -> None:
         "sufficiency": lambda m: sufficiency_test(m, x, tss, tiles, 10, name="g", progress=False).mut,
         "context": lambda m: context_dependence_test(m, x, tss, 10, name="g", progress=False).mut,
     }
+    class OneHotInput(SyntheticModel):
+        """The same model, fed one-hot by the engine (as before tokens were passed)."""
+
+        takes_tokens = False
+
     sent = {"necessity": 1 + 10 * len(tiles), "sufficiency": 1 + 10 * (1 + len(tiles)), "context": 1 + 10}
+    variants = {"full": (OneHotInput, False), "one-hot": (OneHotInput, True), "tokens": (SyntheticModel, True)}
     for test, run in runs.items():
         rates, outs = {}, {}
-        for inc in (False, True):
-            model = SyntheticModel(bins=[447, 448], tracks=["K562"], batch_size=batch, incremental=inc)
+        for name, (cls, inc) in variants.items():
+            model = cls(bins=[447, 448], tracks=["K562"], batch_size=batch, incremental=inc)
             model.predict(x[None])  # compile
             times = []
             for _ in range(repeats):
                 model.set_selection([447, 448], ["K562"])  # a fresh rescan cache per repeat
                 model.predict(x[None])
                 t0 = time.perf_counter()
-                outs[inc] = run(model)
+                outs[name] = run(model)
                 times.append(time.perf_counter() - t0)
-            rates[inc] = sent[test] / statistics.median(times)
-        same = "identical outputs" if np.array_equal(outs[False], outs[True]) else "OUTPUTS DIFFER"
-        print(f"{test} test ({sent[test]} sequences): full scans {rates[False]:6.1f} seq/s, incremental "
-              f"{rates[True]:6.1f} seq/s, ratio {rates[True] / rates[False]:.1f}x ({same})")
+            rates[name] = sent[test] / statistics.median(times)
+        same = all(np.array_equal(outs["full"], o) for o in outs.values())
+        print(f"{test} test ({sent[test]} sequences): full scans {rates['full']:6.1f} seq/s, incremental from one-hot "
+              f"{rates['one-hot']:6.1f} seq/s, incremental from tokens {rates['tokens']:6.1f} seq/s; tokens / one-hot "
+              f"{rates['tokens'] / rates['one-hot']:.2f}x, tokens / full {rates['tokens'] / rates['full']:.1f}x "
+              f"({'identical outputs' if same else 'OUTPUTS DIFFER'})")
 
 
 def bench_world() -> None:

@@ -219,14 +219,19 @@ class Engine:
             from tqdm.auto import tqdm
 
             batches = tqdm(batches, total=-(-len(todo) // bs), desc=desc or "predict", unit="batch", leave=False)
+        # A backend that reads letters gets tokens: no one-hot to write and no one-hot to read back.
+        tokens = self.model.takes_tokens
         for i in batches:
             chunk = todo[i : i + bs]
             t0 = time.perf_counter()
-            for j, spec in enumerate(chunk):
-                self._write_row(j, spec)
-            x = self._buffer[: len(chunk)]
+            if tokens:
+                x = np.stack([self.build(spec) for spec in chunk])
+            else:
+                for j, spec in enumerate(chunk):
+                    self._write_row(j, spec)
+                x = self._buffer[: len(chunk)]
             t1 = time.perf_counter()
-            pred = self.model.predict(x)
+            pred = self.model.predict_tokens(x) if tokens else self.model.predict(x)
             t2 = time.perf_counter()
             red = np.asarray(self.reduce(pred), np.float32)
             if red.shape != (len(chunk), pred.shape[2]):

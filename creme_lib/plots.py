@@ -45,6 +45,8 @@ __all__ = [
     "test_schematic",
     "SEGMENT_COLORS",
     "significance_stars",
+    "mann_whitney_label",
+    "MIN_TEST_N",
     "context_histogram",
     "category_boxplot",
     "mean_curve",
@@ -365,6 +367,29 @@ def significance_stars(p: float) -> str:
     return "ns"
 
 
+#: The fewest values per group for which a drawn comparison gets a Mann-Whitney star: below it
+#: the two-sided U test cannot say much (4 against 4 values give p >= 0.029, 1 against 30
+#: p >= 0.065), so the bracket says ``n < 5`` instead of a star or ``ns``.
+MIN_TEST_N = 5
+
+
+def mann_whitney_label(a: np.ndarray, b: np.ndarray) -> str:
+    """Stars of a two-sided Mann-Whitney U test of ``a`` against ``b`` (NaNs dropped), or
+    ``"n < 5"`` when either group has fewer than :data:`MIN_TEST_N` values.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        ``(n_a,)`` and ``(n_b,)`` values.
+    """
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if min(a.size, b.size) < MIN_TEST_N:
+        return f"n < {MIN_TEST_N}"
+    return significance_stars(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+
+
 # -------------------------------------------------------------------------- histogram
 @_styled
 def context_histogram(
@@ -606,7 +631,8 @@ def model_comparison_boxplot(
 
     ``wide`` has one row per sequence and a column per model (e.g.
     :func:`creme_lib.published.second_iteration_wide`). Stars: two-sided Mann-Whitney U
-    test of ``reference`` against each other model.
+    test of ``reference`` against each other model (:func:`mann_whitney_label`: no star
+    below :data:`MIN_TEST_N` sequences).
     """
     long = wide.melt(value_vars=list(models), var_name="model", value_name=ylabel)
     out = category_boxplot(long, value=ylabel, x="model", order=list(models), kind="box", ax=ax, title=title, ylabel=ylabel, xlabel="")
@@ -622,12 +648,11 @@ def model_comparison_boxplot(
     for i, m in enumerate(models):
         if m == reference:
             continue
-        other = wide[m].to_numpy(np.float64)
-        p = stats.mannwhitneyu(ref[np.isfinite(ref)], other[np.isfinite(other)], alternative="two-sided").pvalue
         i0 = list(models).index(reference)
         y = top + span * (0.06 + 0.09 * k)
         ax_.plot([i0, i0, i, i], [y - 0.02 * span, y, y, y - 0.02 * span], color="black", lw=0.7)
-        ax_.text((i0 + i) / 2, y, significance_stars(p), ha="center", va="bottom", fontsize=7.5)
+        label = mann_whitney_label(ref, wide[m].to_numpy(np.float64))
+        ax_.text((i0 + i) / 2, y, label, ha="center", va="bottom", fontsize=7.5)
         k += 1
     ax_.set_ylim(bottom, top + span * (0.12 + 0.09 * k))
     return out
@@ -1294,6 +1319,18 @@ def _short_id(seq_id: str) -> str:
     return str(seq_id).split("_")[0]
 
 
+def _cre_label(cre_id: str) -> str:
+    """A panel title for one CRE: ``GENE_chr1_123_+_100804_105804`` -> ``GENE, tile 100,804-105,804``
+    (window bp), so two CREs of one gene differ; an id without a tile gives the gene."""
+    from creme_lib.ids import split_enf_data_id
+
+    try:
+        head, a, b = split_enf_data_id(cre_id)
+    except ValueError:
+        return _short_id(cre_id)
+    return f"{_short_id(head)}, tile {a:,}-{b:,}"
+
+
 def _panel_grid(n: int, height: float, ncols: int = 4, sharey: bool = False) -> tuple[Figure, np.ndarray]:
     """A figure of ``n`` panels, at most ``ncols`` per row, book width; unused cells hidden.
 
@@ -1501,7 +1538,7 @@ def fine_tile_panels(comp: pd.DataFrame, title: str | None = None, max_examples:
             a.plot(g["CREME bps"], g[f"{method} score"], marker="o", ms=3, color=SCORE_COLORS[method], label=method)
         a.axhline(float(g["XSTREME score"].iloc[0]), color=SCORE_COLORS["XSTREME"], ls="--", label="motif scan")
         a.set_xlabel("bp perturbed")
-        a.set_title(f"example: {_short_id(sid)}")
+        a.set_title(_cre_label(sid), fontsize=8)
         a.set_ylim(0, None)
     axes[0].set_ylabel("activity / whole CRE")
     if len(axes) > 1:

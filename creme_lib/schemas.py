@@ -157,6 +157,11 @@ _ALL: tuple[TableSchema, ...] = (
     _table("N_seqs_per_context_category", "02_context_dependence",
            ("cell line", "context category", "Number of contexts", "Number of contexts after sampling"),
            "One row per context category: contexts before and after sampling.", merged=True),
+    _table("example_sequences", "02_context_dependence", ("WT", "MUT", "name", "cell_line"),
+           "Fig. 1c: per output bin (in bin order) of one typical context per category, the coverage of the "
+           "wild type and of its first context shuffle (name: 'enhancing context', ...). The published copy "
+           "has no cell_line column.",
+           index=True, merged=True, required=("WT", "MUT", "name")),
     _table("context_swap_test", "03_context_swap",
            ("source_seq_id", "target_seq_id", "wt_source", "wt_target", "mut", "Normalized context effect",
             "source context", "target context", "cell_line"),

@@ -51,8 +51,18 @@ print(pipeline.describe_run(cfg))
 # %%
 table = pipeline.run_context_dependence(cfg)
 selected = pipeline.classify_contexts(cfg)
+examples = pipeline.write_context_examples(cfg)
 
 # %%
 if cfg.collecting:
     display(plots.context_histogram(table, context=None, thresholds=cfg.thresholds, title=cfg.cell_line, bins=50))
     display(pipeline.read_cell_table(cfg, "N_seqs_per_context_category"))
+
+# %% [markdown]
+# One typical context per category (its `delta_mean` nearest the category's median): the
+# predicted coverage of the wild type and of its first context shuffle, TSS tile kept
+# (the book's Fig. 1c).
+
+# %%
+if cfg.collecting and examples is not None and len(examples):
+    display(plots.coverage_tracks(examples, title=f"{cfg.cell_line}: wild type vs shuffled context"))

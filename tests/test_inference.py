@@ -169,3 +169,21 @@ def test_fractional_shuffle_counts_and_tile_coordinates_are_refused():
         ex.necessity_test(model, x, np.array([[0.0, 99.5]]), n_shuffles=2, progress=False)
     res = ex.necessity_test(model, x, np.array([[0.0, 100.0]]), n_shuffles=2.0, progress=False)
     assert res.tiles.tolist() == [[0, 100]] and res.mut.shape[1] == 2  # whole-number floats are fine
+
+
+def test_predict_tokens_defaults_to_the_one_hot_path():
+    """A backend without a token path gets the one-hot of the tokens, and the engine keeps writing one-hot."""
+    L = 64
+    model = CallableModel(lambda x: (x * np.arange(1, 5)).sum(axis=(1, 2))[:, None, None], L, n_bins=1)
+    assert not model.takes_tokens
+    from creme_lib.sequence import tokens_to_one_hot
+
+    t = np.stack([random_tokens(L, seed) for seed in range(3)])
+    t[0, :10] = 4  # N rows are all zero in the one-hot
+    got = model.predict_tokens(t)
+    np.testing.assert_array_equal(got, model.predict(tokens_to_one_hot(t)))
+    np.testing.assert_array_equal(got[1:, 0, 0], [(random_tokens(L, s) + 1).sum() for s in (1, 2)])
+    with pytest.raises(ValueError, match="0..4"):
+        model.predict_tokens(np.full((1, L), 5))
+    with pytest.raises(ValueError, match="shape"):
+        model.predict_tokens(np.zeros((2, L + 1), np.uint8))

@@ -413,6 +413,21 @@ def test_second_iteration_models_and_scatter(source):
     assert f"n={len(e):,}" in texts(fig)
     assert re.search(rf"n={len(e):,}, pearson r = -?\d\.\d\d", fig2.axes[0].get_title())
     assert re.search(r"\*|ns", texts(fig))
+    # a box of fewer than MIN_TEST_N sequences gets no star: the test cannot be significant there
+    few = e.head(plots.MIN_TEST_N - 1)
+    with strict():
+        fig3 = plots.model_comparison_boxplot(few)
+    assert texts(fig3).count(f"n < {plots.MIN_TEST_N}") == 2 and "ns" not in texts(fig3).split()
+
+
+def test_mann_whitney_label():
+    a = np.arange(20.0)
+    # 20 against 20 values, fully separated: two-sided p ~ 7e-8 (normal approximation)
+    assert plots.mann_whitney_label(a, a + 100) == "****"
+    assert plots.mann_whitney_label(a, a) == "ns"
+    # NaNs are dropped before counting: 4 finite values are below the minimum
+    assert plots.mann_whitney_label(np.r_[a[:4], np.nan, np.nan], a + 100) == "n < 5"
+    assert plots.mann_whitney_label(a[:5], a[:5] + 100) == "**"  # 5 vs 5 separated: p = 2/252 ~ 0.008
 
 
 @pytest.mark.parametrize("source", SOURCES)
@@ -838,6 +853,13 @@ def test_fine_tile_panels():
     assert len(shown) == 4 and "all 20 tiles" in shown[0].get_title()
     assert "3 of 20 tiles shown" in fig.get_suptitle()
     assert "Saliency" not in texts(fig) and all("Saliency" not in ln.get_label() for a in shown for ln in a.lines)
+    # Two CREs of one gene: the example titles name the tile, so they differ.
+    two = pd.concat([comp[comp["seq_id"] == comp["seq_id"].iloc[0]].assign(seq_id=f"G0_chr1_10000_+_{a}_{a + 5000}")
+                     for a in (100_000, 120_000)], ignore_index=True)
+    with strict():
+        fig = plots.fine_tile_panels(two)
+    titles = [a.get_title() for a in fig.axes[1:] if a.get_visible()]
+    assert titles == ["G0, tile 100,000-105,000", "G0, tile 120,000-125,000"]
 
 
 def test_cre_traces_one_line_per_cre():

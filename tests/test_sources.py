@@ -73,8 +73,8 @@ def test_a_pipeline_run_does_not_fall_back(tmp_path, book_run):
 
 
 def test_unavailable_says_whether_the_pipeline_makes_the_table(book_run):
-    out = sources.resolve(n_rows("example_sequences"), book_run, "synthetic")
-    assert not out and out.missing == ["synthetic/example_sequences.csv"]
+    out = sources.resolve(n_rows("coverage_profiles"), book_run, "synthetic")
+    assert not out and out.missing == ["synthetic/coverage_profiles.csv"]
     assert not out.pipeline_makes_them and "published copy" in out.how_to_make
     out = sources.resolve(n_rows("multiplicity"), book_run, "synthetic")
     assert out.pipeline_makes_them and "Rerun the pipeline" in out.how_to_make

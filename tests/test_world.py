@@ -637,3 +637,32 @@ def test_the_incremental_model_is_bit_identical_to_full_scans(small):
             got[inc] = (nec.mut, suf.mut, suf.control, ctx.mut, soft)
         for a, b in zip(got[False], got[True]):
             np.testing.assert_array_equal(a, b)
+
+
+def test_tokens_and_one_hot_give_the_same_predictions(small):
+    """The engine hands the world's model tokens (no one-hot round trip); predicting the same
+    sequences from their one-hot, in another order and batch size, gives the same bits."""
+    pytest.importorskip("tensorflow")
+    from creme_lib.inference import Engine
+    from creme_lib.perturb import SeqSpec, keep, shuffled, wild_type
+    from creme_lib.sequence import tokens_to_one_hot
+    from creme_lib.world.model import SyntheticModel
+
+    _, world = small
+    x = world.window(world.genes.gene_id.iloc[1])
+    m = SyntheticModel(bins=[447, 448], tracks=["K562"], mechanism=world.mechanism.with_shuffle_noise())
+    assert m.takes_tokens
+    eng = Engine(m, batch_size=3, progress=False)
+    eng.register("g", x)
+    specs = [wild_type("g"), SeqSpec("g", ("bg", 0), (keep(95_804, 100_804),)),
+             SeqSpec("g", ("bg", 0), (keep(95_804, 100_804), keep(10_000, 15_000)))]
+    specs += [SeqSpec("g", None, (shuffled(a, a + 5_000, (0,)),)) for a in (0, 50_000, 150_000)]
+    via_tokens = eng.predict(specs)
+    tokens = np.stack([eng.build(s) for s in specs])
+    fresh = SyntheticModel(bins=[447, 448], tracks=["K562"], mechanism=world.mechanism.with_shuffle_noise(), batch_size=2)
+    via_one_hot = fresh.predict(tokens_to_one_hot(tokens[::-1]))[::-1, :, 0].mean(axis=1)
+    np.testing.assert_array_equal(via_tokens[:, 0], via_one_hot)
+    with pytest.raises(ValueError, match="0..4"):
+        m.predict_tokens(np.full((1, m.seq_length), 7, np.uint8))
+    with pytest.raises(ValueError, match="shape"):
+        m.predict_tokens(np.zeros((1, 100), np.uint8))

@@ -5,6 +5,7 @@ tile coordinates in bp, and returns a typed result with a ``to_frame()`` method.
 from creme_lib.experiments.context import (
     ContextDependenceResult,
     ContextSwapResult,
+    context_coverage,
     context_dependence_test,
     context_swap_test,
 )
@@ -18,6 +19,7 @@ from creme_lib.experiments.sufficiency import SufficiencyResult, sufficiency_tes
 __all__ = [
     "context_dependence_test",
     "context_swap_test",
+    "context_coverage",
     "necessity_test",
     "sufficiency_test",
     "distance_test",

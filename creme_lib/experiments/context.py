@@ -88,9 +88,50 @@ def context_dependence_test(
     engine = prepare(model, x, name, **engine_kwargs)
     s = check_shuffles(n_shuffles)
     tss = check_tss(engine, tss_tile)
-    specs = [wild_type(name)] + [SeqSpec(name, ("context", k), (keep(*tss),)) for k in range(s)]
+    specs = [wild_type(name)] + [_context_shuffle(name, tss, k) for k in range(s)]
     pred = engine.predict(specs, desc=f"context dependence {name}")
     return ContextDependenceResult(name, engine.model.selected_track_names, pred[0], pred[1:])
+
+
+def _context_shuffle(name: str, tss: tuple[int, int], k: int) -> SeqSpec:
+    """Shuffle ``k`` of the context dependence test: the TSS tile kept in a shuffled window."""
+    return SeqSpec(name, ("context", k), (keep(*tss),))
+
+
+def context_coverage(
+    model: Model,
+    x: np.ndarray | str,
+    tss_tile: tuple[int, int],
+    name: str = "seq",
+    shuffle: int = 0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Predicted coverage of the wild type and of one shuffled context (Fig. 1c).
+
+    The shuffled sequence is shuffle ``shuffle`` of :func:`context_dependence_test` with the
+    same ``name`` and ``seed`` (the TSS tile kept, the rest dinucleotide-shuffled), so the
+    track is the one behind that test's ``mean_mut``.
+
+    Parameters
+    ----------
+    model : Model
+        Predicting the bins to draw (e.g. all 896 of Enformer's output).
+    x : numpy.ndarray or str
+        One-hot ``(L, 4)`` window (or its string).
+    tss_tile : (int, int)
+        TSS tile ``[start, end)`` in bp.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(2, B, K)`` float32: wild type, then the shuffled context; ``B`` the model's
+        selected bins, ``K`` its selected tracks.
+    """
+    engine = prepare(model, x, name, seed=seed, progress=False)
+    tss = check_tss(engine, tss_tile)
+    k = check_shuffles(shuffle + 1) - 1
+    x2 = np.stack([engine.one_hot(wild_type(name)), engine.one_hot(_context_shuffle(name, tss, k))])
+    return np.asarray(engine.model.predict(x2), np.float32)
 
 
 @dataclass

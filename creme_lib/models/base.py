@@ -156,8 +156,12 @@ class Model(ABC):
         if x.ndim == 2:
             x = x[None]
         x = check_one_hot(x, length=self.seq_length, batch=True)
-        out = np.asarray(self._predict(x), dtype=np.float32)
-        want = (x.shape[0], *self.output_shape)
+        return self._checked(self._predict(x), x.shape[0])
+
+    def _checked(self, out, n: int) -> np.ndarray:
+        """The backend's output as float32, or ``ValueError`` if it is not ``(n, bins, tracks)``."""
+        out = np.asarray(out, dtype=np.float32)
+        want = (n, *self.output_shape)
         if out.shape != want:
             raise ValueError(
                 f"{type(self).__name__} returned shape {out.shape}, but its declared "
@@ -167,6 +171,46 @@ class Model(ABC):
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.predict(x)
+
+    @property
+    def takes_tokens(self) -> bool:
+        """Whether the backend reads tokens natively (:meth:`predict_tokens` then skips the one-hot)."""
+        return type(self)._predict_tokens is not Model._predict_tokens
+
+    def _predict_tokens(self, tokens: np.ndarray) -> np.ndarray:
+        """``(N, seq_length)`` uint8 tokens -> ``(N, len(bins), len(tracks))``; by default
+        through the one-hot. A backend whose computation starts from the letters overrides it."""
+        from creme_lib.sequence import tokens_to_one_hot
+
+        return self._predict(tokens_to_one_hot(tokens))
+
+    def predict_tokens(self, tokens: np.ndarray) -> np.ndarray:
+        """Predict from tokens (``0..3`` = A, C, G, T; 4 = N): the same numbers as
+        :meth:`predict` on their one-hot.
+
+        Parameters
+        ----------
+        tokens : numpy.ndarray
+            ``(N, seq_length)`` (or one ``(seq_length,)``) integers in ``0..4``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(N, len(bins), len(tracks))`` float32.
+
+        Raises
+        ------
+        ValueError
+            For another length, or a value outside ``0..4``.
+        """
+        t = np.asarray(tokens)
+        if t.ndim == 1:
+            t = t[None]
+        if t.ndim != 2 or t.shape[1] != self.seq_length:
+            raise ValueError(f"expected tokens of shape (N, {self.seq_length}), got {t.shape}")
+        if not np.issubdtype(t.dtype, np.integer) or (t.size and (t.min() < 0 or t.max() > 4)):
+            raise ValueError("tokens must be integers 0..4 (A, C, G, T, N)")
+        return self._checked(self._predict_tokens(np.ascontiguousarray(t, np.uint8)), t.shape[0])
 
     def __repr__(self) -> str:
         return (

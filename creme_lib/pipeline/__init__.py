@@ -11,7 +11,8 @@ Steps (notebook stem: functions)
 ==========================  =====================================================================
 ``01_tss_activity``         :func:`~creme_lib.pipeline.genes.select_genes`
 ``02_context_dependence``   :func:`~creme_lib.pipeline.contexts.run_context_dependence`,
-                            :func:`~creme_lib.pipeline.contexts.classify_contexts`
+                            :func:`~creme_lib.pipeline.contexts.classify_contexts`,
+                            :func:`~creme_lib.pipeline.contexts.write_context_examples`
 ``03_context_swap``         :func:`~creme_lib.pipeline.contexts.run_context_swap`
 ``04_necessity``            :func:`~creme_lib.pipeline.cres.run_necessity`
 ``05_sufficiency``          :func:`~creme_lib.pipeline.cres.run_sufficiency`
@@ -61,7 +62,9 @@ from creme_lib.pipeline.tables import (
     run_parts, write_cell_table,
 )
 from creme_lib.pipeline.genes import select_genes, tss_table
-from creme_lib.pipeline.contexts import classify_contexts, run_context_dependence, run_context_swap, swap_contexts
+from creme_lib.pipeline.contexts import (
+    classify_contexts, run_context_dependence, run_context_swap, swap_contexts, write_context_examples,
+)
 from creme_lib.pipeline.cres import cre_coordinates, run_cre_marks, run_necessity, run_sufficiency
 from creme_lib.pipeline.fine_tile import jaspar_pwms, motif_hits, run_fine_tile
 from creme_lib.pipeline.distance import run_distance
@@ -86,7 +89,7 @@ __all__ = [
     "PRESETS", "Preset", "PipelineConfig", "ENFORMER_PRESET", "SYNTHETIC_PRESET", "BORZOI_PRESET",
     "track_label", "track_title", "STEPS", "SHARDABLE",
     "available_tracks", "configure", "setup_logging", "get_model", "make_engine", "load_window", "tiles_of",
-    "tss_table", "select_genes", "run_context_dependence", "classify_contexts", "swap_contexts", "run_context_swap",
+    "tss_table", "select_genes", "run_context_dependence", "classify_contexts", "write_context_examples", "swap_contexts", "run_context_swap",
     "run_necessity", "run_sufficiency", "load_selected_genes", "load_selected_contexts", "load_sufficient_cres",
     "cre_coordinates", "run_cre_marks", "jaspar_pwms", "motif_hits", "run_fine_tile", "run_distance",
     "greedy_sequences", "run_higher_order", "greedy_tile_sufficiency", "run_greedy_sufficiency",

@@ -1,4 +1,4 @@
-"""Command line of the pipeline: ``python -m creme_lib.pipeline {notebook,step,merge,toc} ...``."""
+"""Command line of the pipeline: ``python -m creme_lib.pipeline {notebook,step,merge,toc,shuffle-study} ...``."""
 
 from __future__ import annotations
 
@@ -47,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tc.add_argument("--root", default=".")
     tc.add_argument("--base", help="also write a full TOC: this _toc.yml with the fragment's parts inserted")
     tc.add_argument("--full", help="where to write the full TOC (with --base)")
+    ss = sub.add_parser("shuffle-study", help="run (or reuse) the validation page's shuffle-noise study")
+    ss.add_argument("--out-dir", required=True, help="where shuffle_noise_predictions.csv goes")
     args = ap.parse_args(argv)
     setup_logging()
     if args.cmd == "notebook":
@@ -60,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             stamp = Path(args.stamp)
             stamp.parent.mkdir(parents=True, exist_ok=True)
             stamp.write_text("".join(f"{p}\n" for p in written))
+    elif args.cmd == "shuffle-study":
+        from creme_lib.validation.shuffles import run_study
+
+        print(run_study(args.out_dir))
     elif args.cmd == "toc":
         write_toc(args.output, args.pages, args.model, args.root)
         if args.base and args.full:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from creme_lib.analysis import OTHER_CONTEXT, classify_context, sample_contexts
 from creme_lib.pipeline.config import PipelineConfig
-from creme_lib.pipeline.runtime import load_window, make_engine, tiles_of
+from creme_lib.pipeline.runtime import get_coverage_model, load_window, make_engine, tiles_of
 from creme_lib.pipeline.tables import (
     _drop_track, _genes_by_id, collect_parts, load_selected_contexts, load_selected_genes, read_cell_table, run_parts,
     selected_contexts_path, write_cell_table,
@@ -86,6 +86,52 @@ def classify_contexts(cfg: PipelineConfig) -> pd.DataFrame | None:
     )
     write_cell_table(cfg, "N_seqs_per_context_category", counts)
     return sel
+
+
+#: The categories of Fig. 1c, in its order, and their names in ``example_sequences.csv``.
+EXAMPLE_CONTEXTS: tuple[str, ...] = ("enhancing", "neutral", "silencing")
+
+
+def example_contexts(selected: pd.DataFrame) -> pd.DataFrame:
+    """One typical sequence per context category: the sampled context whose ``delta_mean`` is
+    nearest its category's median (ties: the first in table order).
+
+    ``selected`` is ``<cell>_selected_contexts.csv``; the result holds one of its rows per
+    category that has any, in :data:`EXAMPLE_CONTEXTS` order.
+    """
+    rows = []
+    for c in EXAMPLE_CONTEXTS:
+        g = selected[selected["context"] == c]
+        if len(g):
+            d = (g["delta_mean"] - g["delta_mean"].median()).abs().to_numpy()
+            rows.append(g.iloc[int(d.argmin())])
+    return pd.DataFrame(rows, columns=selected.columns)
+
+
+def write_context_examples(cfg: PipelineConfig) -> pd.DataFrame | None:
+    """Step 02c: Fig. 1c's coverage tracks, the wild type and its first context shuffle, of
+    one typical context per category (:func:`example_contexts`).
+
+    Writes ``<cell>/example_sequences.csv``: ``WT, MUT`` (the cell line's track over every
+    output bin, in bin order), ``name`` (``"enhancing context"``, ...), ``cell_line``; the
+    published table's layout plus the cell line.
+    """
+    from creme_lib.experiments import context_coverage
+
+    if not cfg.collecting:
+        return None
+    examples = example_contexts(load_selected_contexts(cfg))
+    tss_tile, _ = tiles_of(cfg)
+    model = get_coverage_model(cfg)
+    frames = []
+    for r in examples.itertuples(index=False):
+        x = load_window(cfg, r.Chromosome, r.Start, r.Strand)
+        cov = context_coverage(model, x, tss_tile, name=r.seq_id, shuffle=0, seed=cfg.seed)[:, :, 0]
+        frames.append(pd.DataFrame({"WT": cov[0], "MUT": cov[1], "name": f"{r.context} context", "cell_line": cfg.cell_line}))
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns("example_sequences"))
+    write_cell_table(cfg, "example_sequences", df[columns("example_sequences")],
+                     why_empty="no context fell into any category")
+    return df
 
 
 # -------------------------------------------------------------------- 03 context swap

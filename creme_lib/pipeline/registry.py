@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from creme_lib.pipeline.config import PipelineConfig, config_from_params
-from creme_lib.pipeline.contexts import classify_contexts, run_context_dependence, run_context_swap
+from creme_lib.pipeline.contexts import (
+    classify_contexts, run_context_dependence, run_context_swap, write_context_examples,
+)
 from creme_lib.pipeline.cres import run_cre_marks, run_necessity, run_sufficiency
 from creme_lib.pipeline.distance import run_distance
 from creme_lib.pipeline.fine_tile import run_fine_tile
@@ -66,7 +68,7 @@ class Step:
 _ALL: tuple[Step, ...] = (
     Step("01_tss_activity", "TSS activity and gene selection", (), (select_genes,), shardable=True),
     Step("02_context_dependence", "Context dependence test", ("01_tss_activity",),
-         (run_context_dependence, classify_contexts), shardable=True),
+         (run_context_dependence, classify_contexts, write_context_examples), shardable=True),
     Step("03_context_swap", "Context swap test", ("02_context_dependence",), (run_context_swap,)),
     Step("04_necessity", "CRE necessity test", ("02_context_dependence",), (run_necessity,), shardable=True),
     Step("05_sufficiency", "CRE sufficiency test", ("02_context_dependence",), (run_sufficiency,), shardable=True),

@@ -119,7 +119,7 @@ from creme_lib.world.mechanism import (
     TRACK_NAMES,
     Mechanism,
 )
-from creme_lib.sequence import one_hot_to_tokens
+from creme_lib.sequence import one_hot_to_tokens, tokens_to_one_hot
 from creme_lib.world.motifs import OCC_LEVELS, stacked_filters
 from creme_lib.world.rescan import ScanCache
 
@@ -301,17 +301,14 @@ class SyntheticModel(Model):
             out.append([r.numpy()[:k] for r in res])
         return [np.concatenate(parts) for parts in zip(*out)]
 
-    def _occupancy(self, x: np.ndarray) -> list[np.ndarray]:
-        """Binned occupancies ``(N, 1536, M)`` per level: rescanned from a similar recent sequence where one is cached."""
+    def _occupancy(self, tokens: np.ndarray) -> list[np.ndarray]:
+        """Binned occupancies ``(N, 1536, M)`` per level of tokens ``(N, L)``: rescanned from a
+        similar recent sequence where one is cached, else one whole scan of the one-hot."""
         scan_fn, _, cache = self._fn
         if not self.incremental:
-            return self._padded(scan_fn, [x])
-        try:
-            tokens = one_hot_to_tokens(x)
-        except ValueError:  # not exact one-hot: scan it whole
-            return self._padded(scan_fn, [x])
-        hs: list[np.ndarray | None] = [None] * x.shape[0]
-        todo = list(range(x.shape[0]))
+            return self._padded(scan_fn, [tokens_to_one_hot(tokens)])
+        hs: list[np.ndarray | None] = [None] * tokens.shape[0]
+        todo = list(range(tokens.shape[0]))
         while todo:
             full: list[int] = []
             wait: list[int] = []
@@ -326,7 +323,7 @@ class SyntheticModel(Model):
                 else:
                     full.append(i)
             if full:
-                got = self._padded(scan_fn, [x[full]])
+                got = self._padded(scan_fn, [tokens_to_one_hot(tokens[full])])
                 for k, i in enumerate(full):
                     hs[i] = [g[k] for g in got]
                     cache.add(tokens[i], hs[i])
@@ -334,9 +331,18 @@ class SyntheticModel(Model):
         return [np.stack([h[level] for h in hs]) for level in range(len(hs[0]))]
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
+        try:
+            tokens = one_hot_to_tokens(x)
+        except ValueError:  # not exact one-hot (soft input): scan it whole, nothing to reuse
+            if self._fn is None:
+                self._fn = self._build()
+            return self._padded(self._fn[1], self._padded(self._fn[0], [x]))[0]
+        return self._predict_tokens(tokens)
+
+    def _predict_tokens(self, tokens: np.ndarray) -> np.ndarray:
         if self._fn is None:
             self._fn = self._build()
-        return self._padded(self._fn[1], self._occupancy(x))[0]
+        return self._padded(self._fn[1], self._occupancy(tokens))[0]
 
 
 __all__ = ["SyntheticModel", "CELL_LINES", "TRACK_NAMES"]
