@@ -10,7 +10,9 @@ Tests hand the engine lists of :class:`~creme_lib.perturb.SeqSpec`. The engine
    buffer, so peak memory is set by the batch, never by ``tiles x shuffles``. A buffer row
    remembers which base or background it holds: the next spec on the same background only
    restores the intervals the previous one pasted and pastes its own, so a necessity test
-   writes ~5 kb per mutant instead of 196,608 bp;
+   writes ~5 kb per mutant instead of 196,608 bp. A model that reads letters
+   (:attr:`~creme_lib.models.base.Model.takes_tokens`, the world's scanning model) gets
+   ``(batch_size, L)`` uint8 token rows instead, built by :meth:`Engine.build`;
 4. calls the model, reduces its ``(batch, bins, tracks)`` output over bins (mean by default),
    and returns ``(len(specs), tracks)`` float32 in the order asked.
 

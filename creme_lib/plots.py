@@ -367,9 +367,10 @@ def significance_stars(p: float) -> str:
     return "ns"
 
 
-#: The fewest values per group for which a drawn comparison gets a Mann-Whitney star: below it
-#: the two-sided U test cannot say much (4 against 4 values give p >= 0.029, 1 against 30
-#: p >= 0.065), so the bracket says ``n < 5`` instead of a star or ``ns``.
+#: The fewest values per group for which a drawn comparison gets a Mann-Whitney star. A choice:
+#: with fewer, the two-sided U test's smallest possible p is near or above 0.05 (4 against 4
+#: values: 0.029, 3 against 3: 0.1, 1 against 30: 0.065), so a star or ``ns`` there says more
+#: about n than about the data; the bracket says ``n < 5`` instead.
 MIN_TEST_N = 5
 
 
@@ -1505,7 +1506,10 @@ def cre_mark_boxplots(marks: pd.DataFrame, columns: Sequence[str] | None = None,
         a.set_xticks([1, 2], [f"{k[:3]}\n{_fmt_n(g.size)}" for k, g in zip(classes, groups)])
         a.set_xlim(0.4, 2.6)
         p = pvalues.get(c)
-        a.set_title(c if p is None else f"{c}\nMWU p = {p:.2g} {significance_stars(p)}", fontsize=8)
+        if p is not None and min(g.size for g in groups) < MIN_TEST_N:
+            a.set_title(f"{c}\nMWU: n < {MIN_TEST_N}", fontsize=8)
+        else:
+            a.set_title(c if p is None else f"{c}\nMWU p = {p:.2g} {significance_stars(p)}", fontsize=8)
     if title:
         fig.suptitle(title)
     return fig

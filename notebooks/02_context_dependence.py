@@ -65,4 +65,5 @@ if cfg.collecting:
 
 # %%
 if cfg.collecting and examples is not None and len(examples):
-    display(plots.coverage_tracks(examples, title=f"{cfg.cell_line}: wild type vs shuffled context"))
+    display(plots.coverage_tracks(examples, bin_size_bp=pipeline.get_model(cfg).bin_size,
+                                  title=f"{cfg.cell_line}: wild type vs shuffled context"))

@@ -187,3 +187,50 @@ def test_predict_tokens_defaults_to_the_one_hot_path():
         model.predict_tokens(np.full((1, L), 5))
     with pytest.raises(ValueError, match="shape"):
         model.predict_tokens(np.zeros((2, L + 1), np.uint8))
+    eng = Engine(model, batch_size=2, progress=False)
+    eng.register("g", tokens_to_one_hot(t[1]))
+    model.predict_tokens = None  # the engine must not call it
+    assert eng.predict([wild_type("g")])[0, 0] == got[1, 0, 0]
+
+
+class _TokenCounter(CallableModel):
+    """Reads tokens natively: output = sum of (token + 1)."""
+
+    def _predict_tokens(self, tokens):
+        return (tokens.astype(np.float64) + 1).sum(axis=1)[:, None, None]
+
+
+class _Override(_TokenCounter):
+    """Changes _predict only: its change must not be bypassed by the inherited token path."""
+
+    def _predict(self, x):
+        return np.zeros((len(x), 1, 1))
+
+
+def test_takes_tokens_follows_the_most_derived_prediction():
+    L = 32
+    fn = lambda x: (x * np.arange(1, 5)).sum(axis=(1, 2))[:, None, None]  # noqa: E731
+    counter, override = _TokenCounter(fn, L, n_bins=1), _Override(fn, L, n_bins=1)
+    assert counter.takes_tokens and not override.takes_tokens
+    t = random_tokens(L, 7)
+    from creme_lib.sequence import tokens_to_one_hot
+
+    for model, want in ((counter, (t + 1).sum()), (override, 0.0)):
+        eng = Engine(model, progress=False)
+        eng.register("g", tokens_to_one_hot(t))
+        assert eng.predict([wild_type("g")])[0, 0] == want
+
+
+def test_selecting_bins_returns_other_bins_inside_the_block_only():
+    L = 16
+    model = CallableModel(lambda x: np.tile(np.arange(6.0), (len(x), 1))[:, :, None] * x.sum(axis=(1, 2))[:, None, None],
+                          L, n_bins=6, bins=[2, 3])
+    from creme_lib.sequence import tokens_to_one_hot
+
+    x = tokens_to_one_hot(random_tokens(L, 1))[None]
+    with model.selecting_bins(None):
+        assert model.predict(x)[0, :, 0].tolist() == [i * L for i in range(6)]
+    assert model.predict(x)[0, :, 0].tolist() == [2 * L, 3 * L] and model.bins.tolist() == [2, 3]
+    with pytest.raises(RuntimeError), model.selecting_bins([5]):  # restored on an error too
+        raise RuntimeError
+    assert model.bins.tolist() == [2, 3]

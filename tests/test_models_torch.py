@@ -97,6 +97,16 @@ def test_track_groups_are_summed_on_the_device(x):
     assert m.selected_track_names == ["a+c", "b"] and len(m.tracks) == 2
 
 
+def test_selecting_bins_keeps_the_track_groups_and_restores_the_bins(x):
+    m = torch_model(tracks=[(0, 2), 1], track_names=["a", "b", "c"], bins=[3])
+    ref = reference(x)
+    grouped = np.stack([ref[..., 0] + ref[..., 2], ref[..., 1]], -1)
+    with m.selecting_bins(None):
+        np.testing.assert_allclose(m.predict(x), grouped, rtol=1e-5)  # every bin, still grouped
+    np.testing.assert_allclose(m.predict(x), grouped[:, [3]], rtol=1e-5)
+    assert m.selected_track_names == ["a+c", "b"] and m.bins.tolist() == [3]
+
+
 def _run_all_tests(model):
     eng = Engine(model, batch_size=4, seed=3, progress=False)
     wt, wt2 = one_hot(random_tokens(L, 11)), one_hot(random_tokens(L, 12))

@@ -413,7 +413,7 @@ def test_second_iteration_models_and_scatter(source):
     assert f"n={len(e):,}" in texts(fig)
     assert re.search(rf"n={len(e):,}, pearson r = -?\d\.\d\d", fig2.axes[0].get_title())
     assert re.search(r"\*|ns", texts(fig))
-    # a box of fewer than MIN_TEST_N sequences gets no star: the test cannot be significant there
+    # a box of fewer than MIN_TEST_N sequences gets no star (plots.MIN_TEST_N says why)
     few = e.head(plots.MIN_TEST_N - 1)
     with strict():
         fig3 = plots.model_comparison_boxplot(few)
@@ -824,11 +824,14 @@ def test_cre_mark_boxplots():
     from scipy.stats import mannwhitneyu
 
     sep = marks.assign(**{"H3K27ac (max)": [5.0, 6, 7, 8, 9, 1, 2, 3]})
-    p = mannwhitneyu([5.0, 6, 7, 8, 9], [1.0, 2, 3], alternative="two-sided").pvalue
-    title = plots.cre_mark_boxplots(sep).axes[0].get_title()
+    # 3 silencers are below plots.MIN_TEST_N: no p-value in the title
+    assert plots.cre_mark_boxplots(sep).axes[0].get_title() == "H3K27ac (max)\nMWU: n < 5"
+    sep = pd.concat([sep, pd.DataFrame({"CRE type": ["Silencer"] * 2, "H3K27ac (max)": [0.5, 4.0]})], ignore_index=True)
+    p = mannwhitneyu([5.0, 6, 7, 8, 9], [1.0, 2, 3, 0.5, 4], alternative="two-sided").pvalue
+    title = plots.cre_mark_boxplots(sep, columns=["H3K27ac (max)"]).axes[0].get_title()
     assert title == f"H3K27ac (max)\nMWU p = {p:.2g} {plots.significance_stars(p)}" and p < 0.05
     # A mark with no silencer data has no test (and logs nothing).
-    one = sep.assign(**{"CTCF (max)": [1.0] * 5 + [np.nan] * 3})
+    one = sep.assign(**{"CTCF (max)": [1.0] * 5 + [np.nan] * 5})
     assert plots.cre_mark_boxplots(one).axes[1].get_title() == "CTCF (max)"
 
 

@@ -109,17 +109,24 @@ def context_coverage(
     """Predicted coverage of the wild type and of one shuffled context (Fig. 1c).
 
     The shuffled sequence is shuffle ``shuffle`` of :func:`context_dependence_test` with the
-    same ``name`` and ``seed`` (the TSS tile kept, the rest dinucleotide-shuffled), so the
-    track is the one behind that test's ``mean_mut``.
+    same ``name`` and ``seed`` (the TSS tile kept, the rest dinucleotide-shuffled): one of the
+    shuffles that test averages into ``mean_mut``.
 
     Parameters
     ----------
     model : Model
-        Predicting the bins to draw (e.g. all 896 of Enformer's output).
+        Predicting the bins to draw (e.g. all 896 of Enformer's output:
+        :meth:`~creme_lib.models.base.Model.selecting_bins`).
     x : numpy.ndarray or str
         One-hot ``(L, 4)`` window (or its string).
     tss_tile : (int, int)
         TSS tile ``[start, end)`` in bp.
+    name : str
+        Sequence id (enters the seeds, as in :func:`context_dependence_test`).
+    shuffle : int
+        Which of that test's shuffles (0-based).
+    seed : int
+        The engine's global seed (the run's ``seed``).
 
     Returns
     -------
@@ -129,7 +136,9 @@ def context_coverage(
     """
     engine = prepare(model, x, name, seed=seed, progress=False)
     tss = check_tss(engine, tss_tile)
-    k = check_shuffles(shuffle + 1) - 1
+    if isinstance(shuffle, bool) or not float(shuffle).is_integer() or shuffle < 0:
+        raise ValueError(f"shuffle must be a whole number >= 0, got {shuffle!r}")
+    k = int(shuffle)
     x2 = np.stack([engine.one_hot(wild_type(name)), engine.one_hot(_context_shuffle(name, tss, k))])
     return np.asarray(engine.model.predict(x2), np.float32)
 

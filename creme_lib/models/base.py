@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -172,10 +173,33 @@ class Model(ABC):
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.predict(x)
 
+    @contextmanager
+    def selecting_bins(self, bins: Sequence[int] | int | None):
+        """Return other output bins (same tracks) inside a ``with`` block, e.g. every bin for a
+        coverage plot from a model built for the TSS bins; the old bins come back after it."""
+        old = self.bins
+        self._select_bins(bins)
+        try:
+            yield self
+        finally:
+            self._select_bins(old)
+
+    def _select_bins(self, bins) -> None:
+        """Set the returned bins, keeping the tracks (backends with their own selection override it)."""
+        self._set_selection(bins, self.tracks)
+
     @property
     def takes_tokens(self) -> bool:
-        """Whether the backend reads tokens natively (:meth:`predict_tokens` then skips the one-hot)."""
-        return type(self)._predict_tokens is not Model._predict_tokens
+        """Whether the backend reads tokens natively (:meth:`predict_tokens` then skips the one-hot).
+
+        True only where ``_predict_tokens`` is overridden at least as far down the class
+        hierarchy as ``_predict``: a subclass that changes ``_predict`` alone keeps the one-hot
+        path, so its change is not bypassed.
+        """
+        mro = type(self).__mro__
+        tok = next(c for c in mro if "_predict_tokens" in c.__dict__)
+        pred = next(c for c in mro if "_predict" in c.__dict__)
+        return tok is not Model and issubclass(tok, pred)
 
     def _predict_tokens(self, tokens: np.ndarray) -> np.ndarray:
         """``(N, seq_length)`` uint8 tokens -> ``(N, len(bins), len(tracks))``; by default

@@ -194,6 +194,9 @@ class TorchModel(Model):
         self._flat_t = torch.as_tensor(flat, device=self.device)
         self._group_t = None if flat.size == len(groups) else torch.as_tensor(m, device=self.device)
 
+    def _select_bins(self, bins) -> None:
+        self.select(bins, [g.tolist() for g in self.track_groups])
+
     @property
     def selected_track_names(self) -> list[str]:
         return ["+".join(self.track_names[i] for i in g) for g in self.track_groups]

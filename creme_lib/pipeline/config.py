@@ -132,7 +132,7 @@ ENFORMER_PRESET = Preset(
 #: * the 30 strongest sufficient CREs per class for the distance and multiplicity tests,
 #:   30 enhancers for the fine-tile search, 30 sequences per direction (the strongest
 #:   enhancing and silencing contexts) for the greedy search with 3 rounds, and 3 copies
-#:   for the multiplicity test (steps 07-11 together: ~4 min per cell line, measured).
+#:   for the multiplicity test (steps 07-11 together: ~2.5 min per cell line in `make book`, measured).
 #:
 #: Tiles (5 kb), TSS bins (447/448), thresholds and fine-tile stages are the paper's.
 SYNTHETIC_PRESET = Preset(

@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from creme_lib.analysis import OTHER_CONTEXT, classify_context, sample_contexts
+from creme_lib.analysis import CONTEXTS, OTHER_CONTEXT, classify_context, sample_contexts
 from creme_lib.pipeline.config import PipelineConfig
-from creme_lib.pipeline.runtime import get_coverage_model, load_window, make_engine, tiles_of
+from creme_lib.pipeline.runtime import get_model, load_window, make_engine, tiles_of
 from creme_lib.pipeline.tables import (
     _drop_track, _genes_by_id, collect_parts, load_selected_contexts, load_selected_genes, read_cell_table, run_parts,
     selected_contexts_path, write_cell_table,
@@ -79,17 +79,13 @@ def classify_contexts(cfg: PipelineConfig) -> pd.DataFrame | None:
     counts = pd.DataFrame(
         {
             "cell line": cfg.cell_line,
-            "context category": ["enhancing", "neutral", "silencing"],
-            "Number of contexts": [int((table["context"] == c).sum()) for c in ("enhancing", "neutral", "silencing")],
-            "Number of contexts after sampling": [int((sel["context"] == c).sum()) for c in ("enhancing", "neutral", "silencing")],
+            "context category": list(CONTEXTS),
+            "Number of contexts": [int((table["context"] == c).sum()) for c in CONTEXTS],
+            "Number of contexts after sampling": [int((sel["context"] == c).sum()) for c in CONTEXTS],
         }
     )
     write_cell_table(cfg, "N_seqs_per_context_category", counts)
     return sel
-
-
-#: The categories of Fig. 1c, in its order, and their names in ``example_sequences.csv``.
-EXAMPLE_CONTEXTS: tuple[str, ...] = ("enhancing", "neutral", "silencing")
 
 
 def example_contexts(selected: pd.DataFrame) -> pd.DataFrame:
@@ -97,10 +93,10 @@ def example_contexts(selected: pd.DataFrame) -> pd.DataFrame:
     nearest its category's median (ties: the first in table order).
 
     ``selected`` is ``<cell>_selected_contexts.csv``; the result holds one of its rows per
-    category that has any, in :data:`EXAMPLE_CONTEXTS` order.
+    category that has any, in :data:`creme_lib.analysis.CONTEXTS` order.
     """
     rows = []
-    for c in EXAMPLE_CONTEXTS:
+    for c in CONTEXTS:
         g = selected[selected["context"] == c]
         if len(g):
             d = (g["delta_mean"] - g["delta_mean"].median()).abs().to_numpy()
@@ -122,12 +118,14 @@ def write_context_examples(cfg: PipelineConfig) -> pd.DataFrame | None:
         return None
     examples = example_contexts(load_selected_contexts(cfg))
     tss_tile, _ = tiles_of(cfg)
-    model = get_coverage_model(cfg)
+    model = get_model(cfg)
     frames = []
-    for r in examples.itertuples(index=False):
-        x = load_window(cfg, r.Chromosome, r.Start, r.Strand)
-        cov = context_coverage(model, x, tss_tile, name=r.seq_id, shuffle=0, seed=cfg.seed)[:, :, 0]
-        frames.append(pd.DataFrame({"WT": cov[0], "MUT": cov[1], "name": f"{r.context} context", "cell_line": cfg.cell_line}))
+    with model.selecting_bins(None):  # every output bin, from the run's own model
+        for r in examples.itertuples(index=False):
+            x = load_window(cfg, r.Chromosome, r.Start, r.Strand)
+            cov = context_coverage(model, x, tss_tile, name=r.seq_id, shuffle=0, seed=cfg.seed)[:, :, 0]
+            frames.append(pd.DataFrame({"WT": cov[0], "MUT": cov[1], "name": f"{r.context} context",
+                                        "cell_line": cfg.cell_line}))
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns("example_sequences"))
     write_cell_table(cfg, "example_sequences", df[columns("example_sequences")],
                      why_empty="no context fell into any category")

@@ -63,13 +63,6 @@ def get_model(cfg: PipelineConfig) -> Model:
                         cfg.borzoi_replicates, cfg.precision, cfg.model_factory)
 
 
-def get_coverage_model(cfg: PipelineConfig) -> Model:
-    """The cell line's model over every output bin (for coverage plots), built once per process."""
-    n_bins = get_model(cfg).n_bins
-    return _build_model(cfg.model, cfg.cell_line, int(cfg.batch_size), tuple(range(n_bins)), cfg.enformer_handle,
-                        cfg.borzoi_replicates, cfg.precision, cfg.model_factory)
-
-
 def make_engine(cfg: PipelineConfig) -> Engine:
     """A seeded engine on :func:`get_model` (no progress bars: notebooks log instead)."""
     return Engine(get_model(cfg), batch_size=cfg.batch_size, seed=cfg.seed, progress=False)

@@ -1,6 +1,7 @@
 r"""The ground-truth model of the embedded world: Enformer's interface, our regulatory logic.
 
-:class:`SyntheticModel` takes Enformer's input (one-hot ``(N, 196608, 4)``) and returns
+:class:`SyntheticModel` takes Enformer's input (one-hot ``(N, 196608, 4)``, or tokens ``(N, 196608)``
+through :meth:`~creme_lib.models.base.Model.predict_tokens`, which the engine uses) and returns
 Enformer's output layout, 896 bins of 128 bp over the central 114,688 bp (40,960 bp cropped on
 each side), for three CAGE-like tracks, in this order:
 
@@ -196,6 +197,9 @@ class SyntheticModel(Model):
         self._set_selection(bins, tracks)
         self._fn = None
 
+    def _select_bins(self, bins) -> None:
+        self.set_selection(bins, self.tracks)
+
     # -- forward -----------------------------------------------------------------------------
     def _used_motifs(self) -> tuple[tuple[str, ...], dict[str, np.ndarray]]:
         """Motifs that reach the selected tracks, and the wiring matrices restricted to them.
@@ -331,13 +335,14 @@ class SyntheticModel(Model):
         return [np.stack([h[level] for h in hs]) for level in range(len(hs[0]))]
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
-        try:
-            tokens = one_hot_to_tokens(x)
-        except ValueError:  # not exact one-hot (soft input): scan it whole, nothing to reuse
-            if self._fn is None:
-                self._fn = self._build()
-            return self._padded(self._fn[1], self._padded(self._fn[0], [x]))[0]
-        return self._predict_tokens(tokens)
+        if self._fn is None:
+            self._fn = self._build()
+        if self.incremental:
+            try:
+                return self._predict_tokens(one_hot_to_tokens(x))
+            except ValueError:  # not exact one-hot (soft input): scanned whole, nothing to reuse
+                pass
+        return self._padded(self._fn[1], self._padded(self._fn[0], [x]))[0]
 
     def _predict_tokens(self, tokens: np.ndarray) -> np.ndarray:
         if self._fn is None:
