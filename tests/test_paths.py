@@ -31,3 +31,43 @@ def test_display_path_never_shows_the_machine_path(monkeypatch, tmp_path):
     assert paths.display_path(tmp_path / "repo") == "."
     outside = paths.display_path(tmp_path / "elsewhere" / "a" / "run")
     assert outside == "a/run" and not outside.startswith("/")
+
+
+def _api_modules() -> list[str]:
+    """The modules the API reference documents (``book/api/*.md``: ``automodule`` with members)."""
+    import re
+
+    names = []
+    for page in sorted((REPO / "book" / "api").glob("*.md")):
+        names += re.findall(r"\.\. automodule:: (\S+)\n   :members:", page.read_text(encoding="utf-8"))
+    return names
+
+
+def _machine_path(value) -> bool:
+    return isinstance(value, (str, Path)) and str(REPO) in str(value)
+
+
+def test_the_api_reference_shows_no_machine_path():
+    """Autodoc prints documented module data with its value and every function's defaults: none
+    of them may hold this checkout's absolute path (it would differ on every build machine)."""
+    import importlib
+    import inspect
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    modules = _api_modules()
+    assert len(modules) >= 20
+    checked = 0
+    for name in modules:
+        mod = importlib.import_module(name)
+        docs = ModuleAnalyzer.for_module(name).find_attr_docs()
+        for (ns, attr), lines in docs.items():
+            if ns == "" and _machine_path(getattr(mod, attr, None)):
+                assert any(":meta hide-value:" in ln for ln in lines), f"{name}.{attr} shows a machine path"
+        for fname, fn in inspect.getmembers(mod, inspect.isfunction):
+            if fn.__module__ != name or fname.startswith("_"):
+                continue
+            for p in inspect.signature(fn).parameters.values():
+                assert not _machine_path(p.default), f"{name}.{fname}({p.name}=...) shows a machine path"
+                checked += 1
+    assert checked > 100

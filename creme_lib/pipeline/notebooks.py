@@ -124,7 +124,10 @@ def page_title(step: str, cell_line: str, model: str) -> str:
 LIBRARY_PART = "Using the library"
 #: Generated pages that are how-tos (they join :data:`LIBRARY_PART`), by file stem.
 HOW_TO_PAGES: tuple[str, ...] = ("locus",)
-#: Where the figure pages are, relative to the repository (their table reads tell which step feeds them).
+#: Where the figure pages are: ``book/figures/`` of the checkout (their table reads tell which
+#: step feeds them).
+#:
+#: :meta hide-value:
 FIGURES_DIR = Path(__file__).resolve().parents[2] / "book" / "figures"
 
 
@@ -138,7 +141,7 @@ _TIDY_READERS: dict[str, str] = {
 }
 
 
-def figures_fed_by(step: str, figures_dir: str | os.PathLike = FIGURES_DIR) -> list[str]:
+def figures_fed_by(step: str, figures_dir: str | os.PathLike | None = None) -> list[str]:
     """The figure pages (stems, e.g. ``"fig2"``) that read a table the step writes.
 
     Read off the table names quoted on each page (its panels' ``src.load`` calls) and the
@@ -151,7 +154,7 @@ def figures_fed_by(step: str, figures_dir: str | os.PathLike = FIGURES_DIR) -> l
 
     names = {t.name.split("/")[-1] if t.name.startswith("CRE_characterization/") else t.name for t in tables_of_step(step)}
     found = []
-    for page in sorted(Path(figures_dir).glob("*.md"), key=lambda p: (p.stem.startswith("ed_"), int(re.sub(r"\D", "", p.stem) or 0))):
+    for page in sorted(Path(figures_dir or FIGURES_DIR).glob("*.md"), key=lambda p: (p.stem.startswith("ed_"), int(re.sub(r"\D", "", p.stem) or 0))):
         text = page.read_text()
         # Every quoted table name on the page (panels read tables through `src.load(NAME)`,
         # `load_table(..., NAME)` or a constant holding NAME), plus the tidy readers' tables.
@@ -175,9 +178,11 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def write_cell_line_index(folder: Path, cell_line: str, step_pages: dict[str, Path], model: str,
-                          figures_dir: str | os.PathLike = FIGURES_DIR) -> Path:
+                          figures_dir: str | os.PathLike | None = None) -> Path:
     """``<folder>/run_<cell line>.md``: one cell line's run, a row per step with its page and the
-    paper figures it feeds (links relative to the generated pages' folder)."""
+    paper figures it feeds (links relative to the generated pages' folder; ``figures_dir``
+    defaults to :data:`FIGURES_DIR`)."""
+    figures_dir = figures_dir or FIGURES_DIR
     fig_rel = Path(os.path.relpath(Path(figures_dir).resolve(), Path(folder).resolve())).as_posix()
     rows = []
     for step, page in step_pages.items():
