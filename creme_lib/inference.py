@@ -107,6 +107,7 @@ class Engine:
         self._bg: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._bg_size = int(background_cache)
         self._buffer: np.ndarray | None = None
+        self._token_buffer: np.ndarray | None = None  # (batch, L) uint8, for models that read tokens
         # One-hot of recent bases/backgrounds, and what each buffer row currently holds.
         self._oh: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._oh_size = 8
@@ -171,10 +172,14 @@ class Engine:
             self._bg.popitem(last=False)
         return bg
 
-    def build(self, spec: SeqSpec) -> np.ndarray:
-        """Materialize one spec as tokens ``(L,)`` uint8."""
+    def build(self, spec: SeqSpec, out: np.ndarray | None = None) -> np.ndarray:
+        """Materialize one spec as tokens ``(L,)`` uint8 (into ``out``, a ``(L,)`` uint8 row, when given)."""
         base = self.tokens(spec.base)
-        out = (base if spec.background is None else self._background(spec.base, spec.background)).copy()
+        start = base if spec.background is None else self._background(spec.base, spec.background)
+        if out is None:
+            out = start.copy()
+        else:
+            out[:] = start
         for p in spec.edits:
             out[p.start : p.end] = self._segment(spec, p)
         return out
@@ -213,7 +218,11 @@ class Engine:
 
     def _run(self, todo: list[SeqSpec], desc: str | None) -> None:
         bs = self.batch_size
-        if self._buffer is None or self._buffer.shape[0] < bs:
+        # A backend that reads letters gets tokens: no one-hot to write and no one-hot to read back.
+        tokens = self.model.takes_tokens
+        if tokens and (self._token_buffer is None or self._token_buffer.shape[0] < bs):
+            self._token_buffer = np.empty((bs, self.seq_length), np.uint8)
+        elif not tokens and (self._buffer is None or self._buffer.shape[0] < bs):
             self._buffer = np.empty((bs, self.seq_length, 4), np.float32)
             self._rows = [None] * bs
         batches: Iterable[int] = range(0, len(todo), bs)
@@ -221,13 +230,13 @@ class Engine:
             from tqdm.auto import tqdm
 
             batches = tqdm(batches, total=-(-len(todo) // bs), desc=desc or "predict", unit="batch", leave=False)
-        # A backend that reads letters gets tokens: no one-hot to write and no one-hot to read back.
-        tokens = self.model.takes_tokens
         for i in batches:
             chunk = todo[i : i + bs]
             t0 = time.perf_counter()
             if tokens:
-                x = np.stack([self.build(spec) for spec in chunk])
+                x = self._token_buffer[: len(chunk)]
+                for j, spec in enumerate(chunk):
+                    self.build(spec, out=x[j])
             else:
                 for j, spec in enumerate(chunk):
                     self._write_row(j, spec)

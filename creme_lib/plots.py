@@ -374,6 +374,11 @@ def significance_stars(p: float) -> str:
 MIN_TEST_N = 5
 
 
+def _too_few_to_test(*groups: np.ndarray) -> bool:
+    """Whether a group holds fewer than :data:`MIN_TEST_N` values (no star is drawn then)."""
+    return min(np.size(g) for g in groups) < MIN_TEST_N
+
+
 def mann_whitney_label(a: np.ndarray, b: np.ndarray) -> str:
     """Stars of a two-sided Mann-Whitney U test of ``a`` against ``b`` (NaNs dropped), or
     ``"n < 5"`` when either group has fewer than :data:`MIN_TEST_N` values.
@@ -386,7 +391,7 @@ def mann_whitney_label(a: np.ndarray, b: np.ndarray) -> str:
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if min(a.size, b.size) < MIN_TEST_N:
+    if _too_few_to_test(a, b):
         return f"n < {MIN_TEST_N}"
     return significance_stars(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
@@ -1506,7 +1511,7 @@ def cre_mark_boxplots(marks: pd.DataFrame, columns: Sequence[str] | None = None,
         a.set_xticks([1, 2], [f"{k[:3]}\n{_fmt_n(g.size)}" for k, g in zip(classes, groups)])
         a.set_xlim(0.4, 2.6)
         p = pvalues.get(c)
-        if p is not None and min(g.size for g in groups) < MIN_TEST_N:
+        if p is not None and _too_few_to_test(*groups):
             a.set_title(f"{c}\nMWU: n < {MIN_TEST_N}", fontsize=8)
         else:
             a.set_title(c if p is None else f"{c}\nMWU p = {p:.2g} {significance_stars(p)}", fontsize=8)

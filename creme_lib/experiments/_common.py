@@ -17,13 +17,18 @@ def prepare(model: Model | Engine, x: np.ndarray | str, name: str, **engine_kwar
     return engine
 
 
+def check_whole(value: int, name: str, minimum: int) -> int:
+    """``value`` as an int; a fraction (2.5), a bool or a value below ``minimum`` raises ``ValueError``."""
+    if isinstance(value, bool) or not float(value).is_integer():
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if int(value) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
 def check_shuffles(n_shuffles: int) -> int:
     """``n_shuffles`` as an int; a fraction (2.5) or a count below 1 raises ``ValueError``."""
-    if isinstance(n_shuffles, bool) or not float(n_shuffles).is_integer():
-        raise ValueError(f"n_shuffles must be a whole number, got {n_shuffles!r}")
-    if int(n_shuffles) < 1:
-        raise ValueError(f"n_shuffles must be >= 1, got {n_shuffles}")
-    return int(n_shuffles)
+    return check_whole(n_shuffles, "n_shuffles", 1)
 
 
 def check_tss(engine: Engine, tss_tile) -> tuple[int, int]:

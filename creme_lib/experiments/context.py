@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from creme_lib.analysis import context_effect
-from creme_lib.experiments._common import check_shuffles, check_tss, long_frame, prepare
+from creme_lib.experiments._common import check_shuffles, check_tss, check_whole, long_frame, prepare
 from creme_lib.inference import Engine
 from creme_lib.models.base import Model
 from creme_lib.perturb import Paste, SeqSpec, keep, wild_type
@@ -136,9 +136,7 @@ def context_coverage(
     """
     engine = prepare(model, x, name, seed=seed, progress=False)
     tss = check_tss(engine, tss_tile)
-    if isinstance(shuffle, bool) or not float(shuffle).is_integer() or shuffle < 0:
-        raise ValueError(f"shuffle must be a whole number >= 0, got {shuffle!r}")
-    k = int(shuffle)
+    k = check_whole(shuffle, "shuffle", 0)
     x2 = np.stack([engine.one_hot(wild_type(name)), engine.one_hot(_context_shuffle(name, tss, k))])
     return np.asarray(engine.model.predict(x2), np.float32)
 

@@ -308,7 +308,7 @@ class SyntheticModel(Model):
     def _occupancy(self, tokens: np.ndarray) -> list[np.ndarray]:
         """Binned occupancies ``(N, 1536, M)`` per level of tokens ``(N, L)``: rescanned from a
         similar recent sequence where one is cached, else one whole scan of the one-hot."""
-        scan_fn, _, cache = self._fn
+        scan_fn, _, cache = self._compiled()
         if not self.incremental:
             return self._padded(scan_fn, [tokens_to_one_hot(tokens)])
         hs: list[np.ndarray | None] = [None] * tokens.shape[0]
@@ -334,20 +334,26 @@ class SyntheticModel(Model):
             todo = wait
         return [np.stack([h[level] for h in hs]) for level in range(len(hs[0]))]
 
-    def _predict(self, x: np.ndarray) -> np.ndarray:
+    def _compiled(self):
+        """``(scan, head, rescan cache)`` of the current selection, built on first use."""
         if self._fn is None:
             self._fn = self._build()
+        return self._fn
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        scan_fn, head_fn, _ = self._compiled()
         if self.incremental:
             try:
-                return self._predict_tokens(one_hot_to_tokens(x))
+                tokens = one_hot_to_tokens(x)
             except ValueError:  # not exact one-hot (soft input): scanned whole, nothing to reuse
-                pass
-        return self._padded(self._fn[1], self._padded(self._fn[0], [x]))[0]
+                tokens = None
+            if tokens is not None:
+                return self._predict_tokens(tokens)
+        return self._padded(head_fn, self._padded(scan_fn, [x]))[0]
 
     def _predict_tokens(self, tokens: np.ndarray) -> np.ndarray:
-        if self._fn is None:
-            self._fn = self._build()
-        return self._padded(self._fn[1], self._occupancy(tokens))[0]
+        _, head_fn, _ = self._compiled()
+        return self._padded(head_fn, self._occupancy(tokens))[0]
 
 
 __all__ = ["SyntheticModel", "CELL_LINES", "TRACK_NAMES"]
